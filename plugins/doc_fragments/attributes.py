@@ -1,0 +1,23 @@
+from __future__ import annotations
+
+
+class ModuleDocFragment:
+    """Shared attribute documentation for the collection's modules."""
+
+    DOCUMENTATION = r"""
+options: {}
+attributes:
+  check_mode:
+    description: Can run in check_mode and return changed status prediction without modifying target.
+  diff_mode:
+    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
+"""
+
+    ACTION = r"""
+options: {}
+attributes:
+  action:
+    description: Indicates this has a corresponding action plugin so some parts of the options can be executed on the controller.
+  bypass_host_loop:
+    description: Forces a 'global' task that does not execute per host.
+"""

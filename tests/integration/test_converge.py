@@ -1,0 +1,135 @@
+"""Converge, re-run, upgrade and repair on real SSH workstations."""
+
+from __future__ import annotations
+
+import pytest
+import yaml
+
+from .conftest import BASE_VARS, HOSTS
+
+BASE = yaml.safe_load(BASE_VARS.read_text())
+HOST = HOSTS[0]
+CONF = "/etc/xdg/GILab/Starviewer.conf"
+
+
+@pytest.fixture(scope="module")
+def converged(lab):
+    """Fresh hosts, a --check --diff run, then the real run; both results are kept for the tests."""
+    lab.reset()
+    check = lab.playbook(lab.installer_vars(), check=True)
+    untouched_after_check = all(lab.untouched(host) for host in HOSTS)
+    first = lab.playbook(lab.installer_vars())
+    return lab, check, untouched_after_check, first
+
+
+def test_check_mode_on_fresh_hosts_completes_and_changes_nothing(converged):
+    _lab, check, untouched, _first = converged
+    assert check.rc == 0, check.text[-3000:]
+    assert untouched
+
+
+def test_check_mode_lists_what_the_real_run_changes(converged):
+    _lab, check, _untouched, first = converged
+    assert first.rc == 0, first.text[-3000:]
+    for host in HOSTS:
+        predicted = set(check.changed_tasks(host))
+        done = set(first.changed_tasks(host))
+        # Check mode cannot run apt on a package it did not copy, so it reports the install in its own task.
+        done -= {"Install the package"}
+        predicted -= {"Report the install that check mode skipped"}
+        assert done <= predicted, (done, predicted)
+        assert "Write the system settings file" in predicted
+
+
+def test_check_mode_diff_shows_the_settings_text(converged):
+    _lab, check, _untouched, _first = converged
+    result = check.tasks(HOST)["Write the system settings file"]
+    diff = result["diff"][0] if isinstance(result["diff"], list) else result["diff"]
+    assert "[PacsList]" in diff["after"]
+    assert "1\\AETitle=\"@@PACS,1;=\"" in diff["after"]
+
+
+def test_second_run_changes_nothing_and_sends_no_installer(converged):
+    lab, _check, _untouched, _first = converged
+    again = lab.playbook(lab.installer_vars())
+    assert again.rc == 0
+    for host in HOSTS:
+        assert again.changed_tasks(host) == []
+        tasks = again.tasks(host)
+        # Measured by what ran: the copy and apt tasks were skipped on every host, so no installer bytes moved.
+        assert tasks["Copy the verified installer"].get("skipped") is True
+        assert tasks["Install the package"].get("skipped") is True
+        # Only one module reached the host: the probe (settings skipped because the file already matches).
+        ran = [name for name, result in tasks.items() if not result.get("skipped") and result.get("action") not in
+               ("set_fact", "debug", "assert", "medimaging.starviewer.starviewer_config",
+                "medimaging.starviewer.starviewer_installer", "ansible.builtin.set_fact", "ansible.builtin.assert")]
+        assert ran == ["Read Starviewer state on the workstation"], ran
+
+
+def test_qt_reads_the_configured_values_as_an_ordinary_user(converged):
+    lab = converged[0]
+    for host in HOSTS:
+        data = lab.qt_read(host)
+        keys = data["keys"]
+        first, wado, hybrid = BASE["starviewer_pacs"]
+        assert keys["PacsList/size"] == 3
+        assert keys["PacsList/1/AETitle"] == first["ae_title"]
+        assert keys["PacsList/1/Institution"] == first["institution"]
+        assert keys["PacsList/1/Location"] == first["location"]
+        assert keys["PacsList/1/Description"] == first["description"]
+        assert keys["PacsList/1/PacsPort"] == 11112
+        assert keys["PacsList/2/Institution"] == "@Hospital"
+        assert keys["PacsList/3/StoreServicePort"] == 11113
+        assert keys["PacsList/3/QueryRetrieveServiceEnabled"] is True
+        assert keys["InstitutionInformation/InstitutionName"] == BASE["starviewer_settings"][
+            "InstitutionInformation/InstitutionName"]
+        assert keys["PACS/defaultPACSListToQuery2"] == (
+            "@PACS,1;=pacs1.example.org:11112\\\\http://10.0.0.3/wado-uri/\U00012256PACS310.0.0.3:104\\\\")
+        assert keys["PACS/defaultPACSListToQuery"] == ""
+        assert data["effective"]["ae_title"] == "SV" + host[-8:]
+        assert data["effective"]["pacs_count"] == 3
+        raw = lab.sh(host, "cat " + CONF).stdout
+        assert raw.isascii()
+
+
+def test_foreign_key_survives_and_a_shorter_list_leaves_no_stale_entries(converged):
+    lab = converged[0]
+    lab.sh(HOST, "printf '\\n[Foreign]\\nkept=by someone else\\n' >> " + CONF)
+    run = lab.playbook(lab.installer_vars(), {"starviewer_pacs": BASE["starviewer_pacs"][:1]}, limit=HOST)
+    assert run.rc == 0, run.text[-2000:]
+    text = lab.sh(HOST, "cat " + CONF).stdout
+    assert "kept=by someone else" in text
+    assert "2\\" not in text and "3\\" not in text
+    assert lab.qt_read(HOST)["keys"]["PacsList/size"] == 1
+
+
+def test_url_handler_is_repaired(converged):
+    lab = converged[0]
+    lab.sh(HOST, "rm /usr/share/applications/StarviewerUrlHandler.desktop /etc/xdg/mimeapps.list; "
+                 "update-desktop-database /usr/share/applications")
+    assert lab.sh(HOST, "xdg-mime query default x-scheme-handler/starviewer", user="clinician").stdout.strip() == ""
+    run = lab.playbook(lab.installer_vars(), limit=HOST)
+    assert run.rc == 0
+    answer = lab.sh(HOST, "xdg-mime query default x-scheme-handler/starviewer", user="clinician").stdout.strip()
+    assert answer == "StarviewerUrlHandler.desktop"
+
+
+def test_access_level_file(converged):
+    lab = converged[0]
+    info = lab.sh(HOST, "stat -c '%U:%G %a' /opt/starviewer/settingsAccessLevel.ini; "
+                        "cat /opt/starviewer/settingsAccessLevel.ini").stdout.splitlines()
+    assert info[0] == "root:root 644"
+    assert "settingsAccessLevelVersion=1.0" in info
+    assert all(line.endswith("=system") for line in info[1:] if "=" in line and "Version" not in line)
+
+
+def test_upgrade_then_no_downgrade(converged):
+    lab = converged[0]
+    newer = lab.playbook(lab.installer_vars("2.0.1-CE"), limit=HOST)
+    assert newer.rc == 0, newer.text[-2000:]
+    assert lab.qt_read(HOST)["version"].startswith("2.0.1")
+    older = lab.playbook(lab.installer_vars("2.0.0-CE"), limit=HOST)
+    assert older.rc == 0
+    assert older.changed_tasks(HOST) == []
+    assert "left as is" in older.text
+    assert lab.qt_read(HOST)["version"].startswith("2.0.1")
