@@ -49,7 +49,8 @@ unit: deps
 	python -m pytest -q -n 2 tests/unit
 
 molecule: deps standin
-	molecule test -s ubuntu
+	STARVIEWER_STANDIN_SHA256=$$(sha256sum $(DIST)/starviewer~$(STANDIN_VERSION)~amd64-ubuntu.deb | cut -d' ' -f1) \
+	  molecule test -s ubuntu
 
 integration: deps standin
 	python -m pytest -q tests/integration

@@ -36,8 +36,8 @@ def variables_table(spec: dict) -> str:
         if option.get("required"):
             default = "required"
         elif "default" in option:
-            default = "`%s`" % _cell(yaml.safe_dump(option["default"], default_flow_style=True).strip().removesuffix("..."
-                                                                                                          ).strip())
+            dumped = yaml.safe_dump(option["default"], default_flow_style=True).strip()
+            default = "`%s`" % _cell(dumped.removesuffix("...").strip())
         else:
             default = "unset"
         description = option.get("description", "")
@@ -58,10 +58,12 @@ def problems_with_defaults(role: Path, spec: dict) -> list[str]:
         if name not in options:
             problems.append("%s: %s is in defaults/main.yml but not in argument_specs" % (role.name, name))
         elif options[name].get("required"):
-            problems.append("%s: %s is required, so it must not have a default in defaults/main.yml" % (role.name, name))
+            problems.append("%s: %s is required, so it must not have a default in defaults/main.yml"
+                            % (role.name, name))
         elif value is None:
             if options[name].get("default") is not None:
-                problems.append("%s: %s defaults to null but the spec says %r" % (role.name, name, options[name]["default"]))
+                problems.append("%s: %s defaults to null but the spec says %r"
+                                % (role.name, name, options[name]["default"]))
         elif options[name].get("default") != value:
             problems.append("%s: %s defaults to %r but the spec says %r" % (role.name, name, value,
                                                                           options[name].get("default")))

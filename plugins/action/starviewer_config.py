@@ -38,11 +38,10 @@ class ActionModule(ActionBase):
             return dict(result, failed=True, msg="starviewer_config: unknown option(s) %s; allowed: %s"
                         % (", ".join(unknown), ", ".join(sorted(_OPTIONS))))
         config = {variable: args.get(option) for option, variable in _OPTIONS.items()}
+        system_settings = config.pop("starviewer_system_settings")
         try:
             settings = build_settings(config)
-            ini = None
-            if config["starviewer_system_settings"]:
-                ini = access_level_ini(config["starviewer_system_settings"])
+            ini = access_level_ini(system_settings) if system_settings else None
             pacs = normalize_pacs(config["starviewer_pacs"]) if config["starviewer_pacs"] is not None else []
         except StarviewerInputError as exc:
             return dict(result, failed=True, msg=str(exc))

@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright: contributors to medimaging.starviewer
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Byte-exact reader and writer for Qt 5 QSettings INI files (no ``setIniCodec``).
@@ -60,6 +59,9 @@ class QtUrl:
     def __repr__(self) -> str:
         return "QtUrl(%r)" % (self.url,)
 
+    def __reduce__(self) -> tuple:
+        return (QtUrl, (self.url,))
+
 
 class QtOpaque:
     """A typed Qt value this codec reads but does not decode (``@Rect(...)``, other ``@Variant``).
@@ -83,6 +85,9 @@ class QtOpaque:
 
     def __repr__(self) -> str:
         return "QtOpaque(%r)" % (self.text,)
+
+    def __reduce__(self) -> tuple:
+        return (QtOpaque, (self.text,))
 
 
 class _Invalid:
@@ -131,6 +136,8 @@ def _u16key(text: str) -> bytes:
 
 _HEX = "0123456789ABCDEF"
 _HEX_CHARS = frozenset("0123456789abcdefABCDEF")
+# characters iniEscapedKey() keeps as they are; also the ones Qt accepts in host names
+_KEY_SAFE = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-.")
 
 
 def _is_hex_unit(unit: int) -> bool:
@@ -148,9 +155,11 @@ _DEFAULT_ACTIONS = (
     [2, 1, 2, 1, 1, 2, 1, 1, 1, 1, 1, 1, 1, 0, 0, 1]  # space ! " # $ % & ' ( ) * + , - . /
     + [0] * 10  # 0-9
     + [1, 1, 2, 1, 2, 1]  # : ; < = > ?
-    + [1] + [0] * 26  # @ A-Z
+    + [1]
+    + [0] * 26  # @ A-Z
     + [1, 2, 1, 2, 0]  # [ \ ] ^ _
-    + [2] + [0] * 26  # ` a-z
+    + [2]
+    + [0] * 26  # ` a-z
     + [2, 2, 2, 0, 2]  # { | } ~ DEL
 )
 # characters DecodeReserved would decode (reservedMask == 0x00)
@@ -672,7 +681,7 @@ def _format_double(value: float) -> str:
     cutoff = 6
     if decpt > 0:
         # Qt picks exponent form only when it is shorter (qlocale.cpp, DFSignificantDigits)
-        cutoff = len(digits) + 4 + (1 if decpt <= 10 else (2 if decpt > 100 else 1))
+        cutoff = len(digits) + 4 + (2 if decpt > 100 else 1)
         if len(digits) > decpt:
             cutoff += 1
     if decpt - 1 < -4 or decpt - 1 > cutoff - 1:
@@ -857,7 +866,10 @@ def _latin1_bytes(text: str) -> bytes:
 def _variant_from_stream(text: str) -> object:
     """Decode a ``@Variant(...)`` string: QUrl (type 17) becomes QtUrl, others stay opaque."""
     data = _latin1_bytes(text[9:])
-    if len(data) < 4 or struct.unpack(">I", data[:4])[0] != 17:
+    type_id = struct.unpack(">I", data[:4])[0] if len(data) >= 4 else 0
+    if type_id == 0:
+        return INVALID  # QDataStream yields a null QVariant for a missing or unknown type
+    if type_id != 17:
         return QtOpaque(text)
     if len(data) < 8:
         return QtUrl("")
@@ -916,8 +928,6 @@ def parse_value(text: str) -> object:
 # ---------------------------------------------------------------------------
 # Keys (iniEscapedKey / iniUnescapedKey)
 # ---------------------------------------------------------------------------
-
-_KEY_SAFE = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-.")
 
 
 def escape_key(key: str) -> str:
@@ -1052,6 +1062,9 @@ def _read_ini_line(data: str, pos: int) -> tuple[int, int, int, int]:
             if i == line_start + 1:
                 while i < size and data[i] not in "\n\r":
                     i += 1
+                # Qt 5.15 also skips the blanks after a comment line (older 5.x kept them in the key)
+                while i < size and data[i] in _LINE_SPACE:
+                    i += 1
                 line_start = i
             elif not in_quotes:
                 i -= 1
@@ -1062,7 +1075,7 @@ def _read_ini_line(data: str, pos: int) -> tuple[int, int, int, int]:
 class _Entry:
     """A run of whole physical lines: a section header, a key line or anything else."""
 
-    __slots__ = ("start", "end", "kind", "section", "key", "rel", "value_start", "value_end", "index")
+    __slots__ = ("start", "end", "kind", "section", "key", "rel", "value_start", "value_end", "line_end", "index")
 
     def __init__(self, start: int, end: int, kind: str, section: str = "") -> None:
         self.start = start
@@ -1073,6 +1086,7 @@ class _Entry:
         self.rel = ""
         self.value_start = 0
         self.value_end = 0
+        self.line_end = 0
         self.index = 0
 
 
@@ -1101,11 +1115,10 @@ def _section_name(data: str, line_start: int, line_end: int) -> str:
     else:
         raw = data[line_start + 1 : close]
     raw = raw.strip(" \t\n\v\f\r")
-    c_string = raw.split("\x00", 1)[0]  # Qt compares with qstricmp(), which stops at NUL
-    if c_string.lower() == "general":
+    if raw.lower() == "general":
         return ""
-    if c_string.lower() == "%general":
-        return c_string[1:] + "/"
+    if raw.lower() == "%general":
+        return raw[1:] + "/"
     return _unescape_key_span(raw, 0, len(raw)) + "/"
 
 
@@ -1132,7 +1145,10 @@ class _Parsed:
                 entry.kind = "header"
                 entry.section = section
             elif equals != -1:
-                self._fill_key(entry, line_start, equals, line_end)
+                # Qt re-reads the first section from offset 0, so a BOM glued to the first key
+                # becomes part of that key's name
+                glued = self.utf8 and len(self.entries) == 1 and not any(ch in "\n\r" for ch in data[3:line_start])
+                self._fill_key(entry, 0 if glued else line_start, equals, line_end)
             self.entries.append(entry)
         _split_lines(data, self.entries[-1].end if self.entries else 0, len(data), self.entries)
         for index, entry in enumerate(self.entries):
@@ -1154,6 +1170,7 @@ class _Parsed:
             value_end -= 1
         entry.value_start = value_start
         entry.value_end = value_end
+        entry.line_end = line_end
 
     def keys_named(self, key: str) -> list[_Entry]:
         return [e for e in self.entries if e.kind == "key" and e.key == key]
@@ -1163,7 +1180,8 @@ class _Parsed:
         return max(entries, key=lambda e: (_u16key(e.section), e.index))
 
     def value_of(self, entry: _Entry) -> object:
-        return _value_from_span(self.data, entry.value_start, entry.value_end, self.utf8)
+        # trailing blanks can sit inside an unterminated quote, so Qt's end of line is used
+        return _value_from_span(self.data, entry.value_start, entry.line_end, self.utf8)
 
     def blocks(self) -> list[list[_Entry]]:
         result: list[list[_Entry]] = [[]]
@@ -1248,6 +1266,35 @@ class QtIniDocument:
             self._text = text
             self._cache = None
 
+    def _snapshot(self) -> dict[str, str | None]:
+        """Raw value of every key as Qt would read it (keys taken as stored, not normalised)."""
+        parsed = self._parsed()
+        by_key: dict[str, list[_Entry]] = {}
+        for entry in parsed.entries:
+            if entry.kind == "key":
+                by_key.setdefault(entry.key, []).append(entry)
+        winners = {key: parsed.winner(found) for key, found in by_key.items()}
+        return {key: parsed.data[e.value_start : e.value_end] for key, e in winners.items()}
+
+    def _checked_edit(self, edit, expected_change: dict[str, str | None]) -> None:
+        """Run ``edit`` and make sure only the intended keys changed (else undo and raise).
+
+        Hand-written files can end in a line continuation or an unterminated quote that
+        would swallow an inserted line; such an edit is refused instead of written.
+        """
+        before = self._snapshot()
+        text = self._text
+        edit()
+        expected = dict(before)
+        expected.update(expected_change)
+        expected = {key: raw for key, raw in expected.items() if raw is not None}
+        if self._snapshot() != expected:
+            self._replace_text(text)
+            raise ValueError(
+                "cannot edit %s safely: the file's syntax around it would change other keys"
+                % ", ".join(sorted(expected_change))
+            )
+
     def keys(self) -> list[str]:
         """All keys as QSettings::allKeys() lists them (sorted, full paths)."""
         names = {e.key for e in self._parsed().entries if e.kind == "key"}
@@ -1269,10 +1316,11 @@ class QtIniDocument:
         return parsed.data[entry.value_start : entry.value_end]
 
     def lookup(self, key: str) -> object:
-        """What a freshly constructed QSettings returns from value(key), or None.
+        """What the first value(key) call on a freshly constructed QSettings returns, or None.
 
         Qt 5 then parses only the one section whose name is the greatest one not above
-        the key; with hand-written ``[A\\b]`` sections some keys of ``[A]`` are not found.
+        the key: with hand-written ``[A\\b]`` sections some keys of ``[A]`` are not found,
+        and a key present in two sections can change value on later reads.
         """
         key = _normalize_key(key)
         parsed = self._parsed()
@@ -1296,6 +1344,10 @@ class QtIniDocument:
         if "/" in key and group.lower() == "general" and group != "General":
             raise ValueError("group %r would be written as [%%General] and read back as 'General'" % group)
         raw = format_value(value)
+        if self.get_raw(key) != raw or len(self._parsed().keys_named(key)) > 1:
+            self._checked_edit(lambda: self._set_raw(key, raw), {key: raw})
+
+    def _set_raw(self, key: str, raw: str) -> None:
         parsed = self._parsed()
         found = parsed.keys_named(key)
         if not found:
@@ -1318,7 +1370,8 @@ class QtIniDocument:
         prefix = key + "/"
         doomed = {e.index for e in parsed.entries if e.kind == "key" and (e.key == key or e.key.startswith(prefix))}
         if doomed:
-            self._replace_text(_rebuild(parsed, doomed, {}))
+            gone = {parsed.entries[index].key: None for index in doomed}
+            self._checked_edit(lambda: self._replace_text(_rebuild(parsed, doomed, {})), gone)
 
     def set_array(self, name: str, items: list[dict]) -> None:
         """Replace a QSettings array: ``name/1/field`` ... ``name/n/field`` and ``name/size``."""
@@ -1406,9 +1459,11 @@ class QtIniDocument:
         data = parsed.data
         if following is not None:
             pos = following.index
-            # keep comment lines that sit right above the next header with that header
+            # comment lines right above a header belong to it, unless they open the file
             while pos > 0 and parsed.is_comment(parsed.entries[pos - 1]):
                 pos -= 1
+            if all(e.kind == "bom" for e in parsed.entries[:pos]):
+                pos = following.index
             start = parsed.entries[pos].start
             self._replace_text(data[:start] + text + eol + data[start:])
             return

@@ -25,7 +25,8 @@ def decode_value(value: object, where: str) -> object:
     if isinstance(value, dict):
         if set(value) == {"qurl"} and isinstance(value["qurl"], str):
             return QtUrl(value["qurl"])
-        raise ValueError("%s: got %r; allowed: a string, number, boolean, list of strings or {qurl: <url>}" % (where, value))
+        raise ValueError("%s: got %r; allowed: a string, number, boolean, list of strings or {qurl: <url>}"
+                         % (where, value))
     if value is None:
         return INVALID
     if isinstance(value, list):

@@ -11,8 +11,8 @@ description:
   - Sets, removes and replaces keys of a file in Qt 5's native INI format (as written by C(QSettings) without an
     INI codec), in one call, writing the bytes Qt 5 itself would write.
   - Keys are Qt keys with C(/) between groups, for example C(PACS/pacsparam/AETitle).
-  - Every key not named in O(set), O(remove) or O(arrays) is kept byte for byte, comments included. When the merge
-    changes nothing the file is not written at all.
+  - Every key not named in O(set), O(remove) or O(arrays) is kept byte for byte, comments included.
+    When the merge changes nothing the file is not written at all.
   - Non-ASCII text is written with Qt's C(\\x) escapes, never as raw UTF-8 (Qt 5 would read raw UTF-8 as Latin-1).
   - The new content is written to a temporary file and moved into place, so readers see the old or the new file,
     never a partial one.
@@ -36,9 +36,9 @@ options:
     default: []
   arrays:
     description:
-      - Qt arrays (C(beginWriteArray)) to replace as a whole, for example C(PacsList). Every existing key of the array is
-        removed, then items are written as C(<name>/1/<field>) ... and C(<name>/size), so no stale entry of a longer
-        previous list survives.
+      - Qt arrays (C(beginWriteArray)) to replace as a whole, for example C(PacsList). Every existing key of the
+        array is removed, then items are written as C(<name>/1/<field>) ... and C(<name>/size), so no stale entry of
+        a longer previous list survives.
       - Each item is a dictionary of field to value, with the value forms of O(set).
     type: dict
     default: {}
@@ -109,7 +109,6 @@ import tempfile
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.text.converters import to_native
-
 from ansible_collections.medimaging.starviewer.plugins.module_utils.qt_ini import diff_keys, merge
 from ansible_collections.medimaging.starviewer.plugins.module_utils.settings_args import decode_array, decode_values
 
@@ -158,7 +157,8 @@ def main() -> None:
             os.makedirs(directory, 0o755)
         if module.params["backup"] and before is not None:
             result["backup_file"] = module.backup_local(path)
-        fd, tmp = tempfile.mkstemp(dir=module.tmpdir)
+        # Same directory as the target, so the final rename is atomic and no remote tmp dir is needed.
+        fd, tmp = tempfile.mkstemp(dir=directory, prefix=".%s." % os.path.basename(path))
         with os.fdopen(fd, "wb") as handle:
             handle.write(after)
         module.atomic_move(tmp, path, unsafe_writes=module.params["unsafe_writes"])

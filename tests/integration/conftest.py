@@ -1,4 +1,4 @@
-"""Lab fixtures for the integration tests: real SSH workstations from tests/lab/lab.sh and real ansible-playbook runs."""
+"""Lab fixtures for the integration tests: real SSH workstations (tests/lab/lab.sh), real ansible-playbook runs."""
 
 from __future__ import annotations
 
@@ -45,14 +45,19 @@ class Run:
     text: str
     changed: dict = field(default_factory=dict)
 
-    def tasks(self, host: str) -> dict:
-        """Task name -> result for one host (last play wins on equal names)."""
-        found = {}
+    def results(self, host: str) -> list[tuple[str, dict]]:
+        """(task name, result) for one host, in run order."""
+        found = []
         for play in self.output.get("plays", []):
             for task in play["tasks"]:
                 if host in task["hosts"]:
-                    found[task["task"]["name"]] = task["hosts"][host]
+                    # Drop the "namespace.collection.role : " prefix the callback adds.
+                    found.append((task["task"]["name"].split(" : ", 1)[-1], task["hosts"][host]))
         return found
+
+    def tasks(self, host: str) -> dict:
+        """Task name -> result for one host (the last of equal names wins)."""
+        return dict(self.results(host))
 
     def changed_tasks(self, host: str) -> list[str]:
         return [name for name, result in self.tasks(host).items() if result.get("changed")]
@@ -115,7 +120,8 @@ class Lab:
             command += ["--check", "--diff"]
         if limit:
             command += ["--limit", limit]
-        env = dict(os.environ, ANSIBLE_STDOUT_CALLBACK="ansible.posix.json", ANSIBLE_CONFIG=str(ROOT / "tests/lab/ansible.cfg"),
+        env = dict(os.environ, ANSIBLE_STDOUT_CALLBACK="ansible.posix.json",
+                   ANSIBLE_CONFIG=str(ROOT / "tests/lab/ansible.cfg"),
                    ANSIBLE_COLLECTIONS_PATH=str(ROOT / ".cache" / "collections"))
         proc = subprocess.run(command, capture_output=True, text=True, env=env, cwd=ROOT)
         try:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 import yaml
 
@@ -10,6 +12,9 @@ from .conftest import BASE_VARS, HOSTS
 BASE = yaml.safe_load(BASE_VARS.read_text())
 HOST = HOSTS[0]
 CONF = "/etc/xdg/GILab/Starviewer.conf"
+# Actions that run on the controller and send nothing to the workstation.
+CONTROLLER_ONLY = {"include_role", "validate_argument_spec", "assert", "set_fact", "debug", "starviewer_config",
+                   "starviewer_installer"}
 
 
 @pytest.fixture(scope="module")
@@ -32,11 +37,13 @@ def test_check_mode_lists_what_the_real_run_changes(converged):
     _lab, check, _untouched, first = converged
     assert first.rc == 0, first.text[-3000:]
     for host in HOSTS:
-        predicted = set(check.changed_tasks(host))
+        # Check mode cannot run apt on a package it did not copy, nor write into /opt/starviewer before the package
+        # creates it: it reports those changes in tasks of their own.
+        stand_ins = {"Report the install that check mode skipped": "Install the package",
+                     "Report the file check mode cannot write before Starviewer is installed":
+                         "Write the access level file"}
+        predicted = {stand_ins.get(name, name) for name in check.changed_tasks(host)}
         done = set(first.changed_tasks(host))
-        # Check mode cannot run apt on a package it did not copy, so it reports the install in its own task.
-        done -= {"Install the package"}
-        predicted -= {"Report the install that check mode skipped"}
         assert done <= predicted, (done, predicted)
         assert "Write the system settings file" in predicted
 
@@ -60,9 +67,8 @@ def test_second_run_changes_nothing_and_sends_no_installer(converged):
         assert tasks["Copy the verified installer"].get("skipped") is True
         assert tasks["Install the package"].get("skipped") is True
         # Only one module reached the host: the probe (settings skipped because the file already matches).
-        ran = [name for name, result in tasks.items() if not result.get("skipped") and result.get("action") not in
-               ("set_fact", "debug", "assert", "medimaging.starviewer.starviewer_config",
-                "medimaging.starviewer.starviewer_installer", "ansible.builtin.set_fact", "ansible.builtin.assert")]
+        ran = [name for name, result in again.results(host)
+               if not result.get("skipped") and result.get("action", "").rsplit(".", 1)[-1] not in CONTROLLER_ONLY]
         assert ran == ["Read Starviewer state on the workstation"], ran
 
 
@@ -72,15 +78,16 @@ def test_qt_reads_the_configured_values_as_an_ordinary_user(converged):
         data = lab.qt_read(host)
         keys = data["keys"]
         first, wado, hybrid = BASE["starviewer_pacs"]
-        assert keys["PacsList/size"] == 3
+        # An INI file has no types: Qt reads every number back as a string and Starviewer converts with toInt().
+        assert keys["PacsList/size"] == "3"
         assert keys["PacsList/1/AETitle"] == first["ae_title"]
         assert keys["PacsList/1/Institution"] == first["institution"]
         assert keys["PacsList/1/Location"] == first["location"]
         assert keys["PacsList/1/Description"] == first["description"]
-        assert keys["PacsList/1/PacsPort"] == 11112
+        assert keys["PacsList/1/PacsPort"] == "11112"
         assert keys["PacsList/2/Institution"] == "@Hospital"
-        assert keys["PacsList/3/StoreServicePort"] == 11113
-        assert keys["PacsList/3/QueryRetrieveServiceEnabled"] is True
+        assert keys["PacsList/3/StoreServicePort"] == "11113"
+        assert keys["PacsList/3/QueryRetrieveServiceEnabled"] == "true"
         assert keys["InstitutionInformation/InstitutionName"] == BASE["starviewer_settings"][
             "InstitutionInformation/InstitutionName"]
         assert keys["PACS/defaultPACSListToQuery2"] == (
@@ -99,8 +106,8 @@ def test_foreign_key_survives_and_a_shorter_list_leaves_no_stale_entries(converg
     assert run.rc == 0, run.text[-2000:]
     text = lab.sh(HOST, "cat " + CONF).stdout
     assert "kept=by someone else" in text
-    assert "2\\" not in text and "3\\" not in text
-    assert lab.qt_read(HOST)["keys"]["PacsList/size"] == 1
+    assert not re.search(r"(?m)^[23]\\", text), text
+    assert lab.qt_read(HOST)["keys"]["PacsList/size"] == "1"
 
 
 def test_url_handler_is_repaired(converged):

@@ -7,7 +7,7 @@ import copy
 import pytest
 import yaml
 
-from .conftest import BASE_VARS, HOSTS, standin_deb
+from .conftest import BASE_VARS, HOSTS
 
 BASE = yaml.safe_load(BASE_VARS.read_text())
 
@@ -33,7 +33,8 @@ BAD_INPUT = {
     "PACS AE title with backslash": (pacs_with(2, ae_title="PACS\\3"), "starviewer_pacs[2].ae_title", "PACS"),
     "local AE title of 17": ({"starviewer_local_ae_title": "WORKSTATION-00042"}, "starviewer_local_ae_title",
                              "WORKSTATION-00042"),
-    "local AE title with control character": ({"starviewer_local_ae_title": "WS\t1"}, "starviewer_local_ae_title", "WS"),
+    "local AE title with control character": ({"starviewer_local_ae_title": "WS\t1"}, "starviewer_local_ae_title",
+                                              "WS"),
     "same identity twice": ({"starviewer_pacs": BASE["starviewer_pacs"] + [BASE["starviewer_pacs"][0]]},
                             "starviewer_pacs[3]", "starviewer_pacs[0]"),
     "local port": ({"starviewer_local_port": 65536}, "starviewer_local_port", "65536"),

@@ -481,9 +481,11 @@ def test_manual_base_uri_lengths_are_right():
 
 def test_unicode_descriptive_fields_pass_through():
     names = {"institution": "Hospital Sant Exemple · Girona", "location": "Planta 2 – Radiologia",
-             "description": "Servei de Diagnòstic Ç"}
-    [item] = sv.pacs_array(sv.normalize_pacs([{"ae_title": "PACS", "hostname": "h", "port": 104, **names}]))
+             "description": "Servei de Diagnòstic Ç, Hospital de Dia é"}
+    pacs = [{"ae_title": "PACS", "hostname": "h", "port": 104, **names}]
+    [item] = sv.build_settings({"starviewer_pacs": pacs})["arrays"]["PacsList"]
     assert (item["Institution"], item["Location"], item["Description"]) == tuple(names.values())
+    assert all(type(item[field]) is str for field in ("Institution", "Location", "Description"))
 
 
 @pytest.mark.parametrize(("items", "message"), [
