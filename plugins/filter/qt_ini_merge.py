@@ -18,7 +18,10 @@ def qt_ini_merge(content, set_values=None, remove=None, arrays=None):
     except ValueError as exc:
         raise AnsibleFilterError("qt_ini_merge: %s" % exc) from exc
     before = content.encode("latin-1") if content is not None else None
-    return merge(before, values, list(remove or []), whole).decode("latin-1")
+    try:
+        return merge(before, values, list(remove or []), whole).decode("latin-1")
+    except (ValueError, TypeError) as exc:
+        raise AnsibleFilterError("qt_ini_merge: %s" % exc) from exc
 
 
 class FilterModule:
