@@ -13,11 +13,21 @@ attributes:
     description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
 """
 
-    ACTION = r"""
+    # For action plugins that run entirely on the controller and contact no host.
+    CONTROLLER = r"""
 options: {}
 attributes:
   action:
     description: Indicates this has a corresponding action plugin so some parts of the options can be executed on the controller.
+    support: full
   bypass_host_loop:
     description: Forces a 'global' task that does not execute per host.
+    support: none
+  check_mode:
+    support: full
+  diff_mode:
+    support: none
+  platform:
+    description: Target OS/families that can be operated against.
+    platforms: all
 """

@@ -38,20 +38,9 @@ options:
     description: C(starviewer_system_settings), keys declared C(system) in C(settingsAccessLevel.ini).
     type: list
     elements: str
-attributes:
-  action:
-    support: full
-  bypass_host_loop:
-    support: none
-  check_mode:
-    support: full
-  diff_mode:
-    support: none
-  platform:
-    platforms: all
 extends_documentation_fragment:
   - medimaging.starviewer.attributes
-  - medimaging.starviewer.attributes.action
+  - medimaging.starviewer.attributes.controller
 author:
   - medimaging.starviewer maintainers
 """

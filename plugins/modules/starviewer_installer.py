@@ -32,20 +32,9 @@ options:
   version:
     description: Version to report instead of the one read from the package (required for MSI files).
     type: str
-attributes:
-  action:
-    support: full
-  bypass_host_loop:
-    support: none
-  check_mode:
-    support: full
-  diff_mode:
-    support: none
-  platform:
-    platforms: all
 extends_documentation_fragment:
   - medimaging.starviewer.attributes
-  - medimaging.starviewer.attributes.action
+  - medimaging.starviewer.attributes.controller
 author:
   - medimaging.starviewer maintainers
 """
