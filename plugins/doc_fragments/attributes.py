@@ -18,7 +18,8 @@ attributes:
 options: {}
 attributes:
   action:
-    description: Indicates this has a corresponding action plugin so some parts of the options can be executed on the controller.
+    description:
+      - Indicates this has a corresponding action plugin so some parts of the options can be executed on the controller.
     support: full
   bypass_host_loop:
     description: Forces a 'global' task that does not execute per host.

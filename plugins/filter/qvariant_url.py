@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 from ansible.errors import AnsibleFilterError
+
 from ansible_collections.medimaging.starviewer.plugins.module_utils.qt_ini import QtUrl, format_value, variant_url_raw
 
 _FORMATS = ("ini", "reg")

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 from ansible.errors import AnsibleFilterError
+
 from ansible_collections.medimaging.starviewer.plugins.filter.ae_title_expr import FilterModule, ae_title_expr
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pytest
 from ansible.errors import AnsibleFilterError
+
 from ansible_collections.medimaging.starviewer.plugins.filter.default_pacs_list import FilterModule, default_pacs_list
 
 DIMSE = {"ae_title": "PACS", "hostname": "1.2.3.4", "port": 1234, "query_by_default": True}

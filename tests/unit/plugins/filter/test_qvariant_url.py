@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pytest
 from ansible.errors import AnsibleFilterError
+
 from ansible_collections.medimaging.starviewer.plugins.filter.qvariant_url import FilterModule, qvariant_url
 
 # .reg data exactly as printed in the vendor manual (Annex A PACS 2 and 3, section 1.4.2.1), continuations joined.

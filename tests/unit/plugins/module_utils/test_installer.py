@@ -6,6 +6,7 @@ import shutil
 import subprocess
 
 import pytest
+
 from ansible_collections.medimaging.starviewer.plugins.module_utils.installer import (
     compare_deb_versions,
     deb_control,

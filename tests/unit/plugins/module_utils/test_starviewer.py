@@ -7,6 +7,7 @@ from __future__ import annotations
 import random
 
 import pytest
+
 from ansible_collections.medimaging.starviewer.plugins.module_utils import starviewer as sv
 from ansible_collections.medimaging.starviewer.plugins.module_utils.qt_ini import QtUrl, format_value
 
