@@ -10,12 +10,14 @@ export ANSIBLE_COLLECTIONS_PATH := $(CURDIR)/.cache/collections
 DIST := $(SVLAB)/dist
 STANDIN_VERSION ?= 2.0.0-CE
 
-.PHONY: deps venv collection standin demo demo-down test lint unit molecule integration clean
+.PHONY: deps venv collection standin demo demo-down test lint sanity unit units tooling wine molecule integration \
+	package changelog changelog-release clean
 
 deps: venv collection
-	@command -v debootstrap >/dev/null && command -v update-desktop-database >/dev/null || { \
+	@command -v debootstrap >/dev/null && command -v update-desktop-database >/dev/null \
+	  && command -v shellcheck >/dev/null || { \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
-	    debootstrap iproute2 openssh-client desktop-file-utils procps >/dev/null; }
+	    debootstrap iproute2 openssh-client desktop-file-utils procps shellcheck >/dev/null; }
 
 venv: $(VENV)/.done
 $(VENV)/.done: requirements-dev.txt
@@ -41,12 +43,33 @@ demo-down:
 	bash tests/lab/lab.sh down demo
 
 lint: deps
-	ruff check plugins tests
+	ruff check plugins tests tools
 	ansible-lint
 	python tools/role_docs.py --check
+	antsibull-changelog lint
 
+# ansible-test from a scratch copy under $(SVLAB) (it needs .../ansible_collections/NS/NAME as its real cwd), with
+# its pip bootstrap supplied offline: see tools/ansible_test.sh. Empty tests/sanity/ignore-*.txt on purpose.
+sanity: deps
+	bash tools/ansible_test.sh sanity
+
+# tests/unit through ansible-test with the venv's Python (the sanity compile test covers 3.9-3.13 for module_utils;
+# `bash tools/ansible_test.sh units` without --python runs every version, about 8 minutes).
+units: deps
+	bash tools/ansible_test.sh units --python 3.11
+
+# The same unit tests with the dev venv's Python only: the quick loop while developing.
 unit: deps
 	python -m pytest -q -n 2 tests/unit
+
+# Tests of the repository's tooling: role README generator, changelog and galaxy.yml version, execution environment.
+tooling: deps
+	python -m pytest -q tests/tooling
+
+# Windows code paths with wine as the Windows stand-in (registry import/export, msiexec on a wixl-built MSI) and the
+# playbooks with a Windows inventory. No Windows host needed; see tests/wine and molecule/windows for a real one.
+wine: deps
+	python -m pytest -q -n 2 tests/wine
 
 molecule: deps standin
 	STARVIEWER_STANDIN_SHA256=$$(sha256sum $(DIST)/starviewer~$(STANDIN_VERSION)~amd64-ubuntu.deb | cut -d' ' -f1) \
@@ -55,7 +78,20 @@ molecule: deps standin
 integration: deps standin
 	python -m pytest -q tests/integration
 
-test: lint unit molecule integration
+# Build the collection, install the artefact into an empty collections path and run it on lab host pk-ws-1.
+package: deps standin
+	python -m pytest -q tests/package
+
+test: lint sanity units tooling wine molecule integration package
+
+# Regenerate CHANGELOG.rst from changelogs/changelog.yaml.
+changelog: deps
+	antsibull-changelog generate
+
+# Cut the release galaxy.yml names: moves changelogs/fragments into changelogs/changelog.yaml, lists the modules,
+# plugins and roles whose version_added is that version, and rewrites CHANGELOG.rst.
+changelog-release: deps
+	antsibull-changelog release
 
 clean:
 	rm -rf .cache tests/output

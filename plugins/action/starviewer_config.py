@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from ansible.plugins.action import ActionBase
 
+from ansible_collections.medimaging.starviewer.plugins.module_utils.qt_ini import merge
 from ansible_collections.medimaging.starviewer.plugins.module_utils.settings_args import encode_values
 from ansible_collections.medimaging.starviewer.plugins.module_utils.starviewer import (
     StarviewerInputError,
@@ -41,10 +42,14 @@ class ActionModule(ActionBase):
         system_settings = config.pop("starviewer_system_settings")
         try:
             settings = build_settings(config)
+            # A dry run of the writer, so a value the Qt writer refuses fails here, before any host changes.
+            merge(None, settings["set"], settings["remove"], settings["arrays"])
             ini = access_level_ini(system_settings) if system_settings else None
             pacs = normalize_pacs(config["starviewer_pacs"]) if config["starviewer_pacs"] is not None else []
         except StarviewerInputError as exc:
             return dict(result, failed=True, msg=str(exc))
+        except (ValueError, TypeError) as exc:
+            return dict(result, failed=True, msg="starviewer_settings: %s; allowed: values Qt 5 can store" % exc)
         result.update(
             changed=False,
             settings={

@@ -5,6 +5,8 @@
 from __future__ import annotations
 
 import os
+import shutil
+import subprocess
 
 from ansible.plugins.action import ActionBase
 
@@ -13,6 +15,46 @@ from ansible_collections.medimaging.starviewer.plugins.module_utils.installer im
     file_digests,
     normalize_sha256,
 )
+from ansible_collections.medimaging.starviewer.plugins.module_utils.msi import (
+    STARVIEWER_UPGRADE_CODE,
+    msi_version,
+    normalize_guid,
+    parse_property_table,
+)
+
+
+def msi_properties(path: str) -> dict | None:
+    """The MSI's Property table read with msitools' msiinfo, or None when msiinfo is not installed."""
+    tool = shutil.which("msiinfo")
+    if tool is None:
+        return None
+    proc = subprocess.run([tool, "export", path, "Property"], capture_output=True, check=False, timeout=120)
+    if proc.returncode != 0:
+        raise ValueError("msiinfo cannot read it as an MSI: %s" % proc.stderr.decode("utf-8", "replace").strip())
+    return parse_property_table(proc.stdout.decode("utf-8", "replace"))
+
+
+def msi_info(path: str, version: str) -> dict:
+    """format/package/version/product_code/upgrade_code of a Starviewer MSI; ValueError saying what to fix."""
+    props = msi_properties(path)
+    if props is None:
+        if not version:
+            raise ValueError("msiinfo (Debian package msitools) is not installed on the controller, so the MSI's "
+                             "ProductVersion cannot be read: install msitools or set starviewer_installer_version")
+        msi_version(version, "starviewer_installer_version")
+        return {"format": "msi", "package": "Starviewer", "version": version, "product_code": "", "upgrade_code": ""}
+    upgrade_code = normalize_guid(props.get("UpgradeCode", ""), "the MSI's UpgradeCode")
+    if upgrade_code != STARVIEWER_UPGRADE_CODE:
+        raise ValueError("not the Starviewer MSI: its UpgradeCode is %s (ProductName %r); Starviewer's is %s"
+                         % (upgrade_code, props.get("ProductName", ""), STARVIEWER_UPGRADE_CODE))
+    found = props.get("ProductVersion", "")
+    msi_version(found, "the MSI's ProductVersion")
+    if version and msi_version(version, "starviewer_installer_version") != msi_version(found):
+        raise ValueError("starviewer_installer_version: got %r but the MSI's ProductVersion is %r; leave the variable "
+                         "empty or make them agree" % (version, found))
+    return {"format": "msi", "package": props.get("ProductName", "Starviewer"), "version": found,
+            "product_code": normalize_guid(props.get("ProductCode", ""), "the MSI's ProductCode"),
+            "upgrade_code": upgrade_code}
 
 
 class ActionModule(ActionBase):
@@ -28,7 +70,11 @@ class ActionModule(ActionBase):
             expected = normalize_sha256(args.get("checksum"), args.get("checksum_variable", "checksum"))
         except ValueError as exc:
             return dict(result, failed=True, msg=str(exc))
-        if not path or not os.path.isfile(path):
+        if not path or not os.path.isabs(path):
+            return dict(result, failed=True, msg="path: got %r; allowed: an absolute path on the controller" % (path,))
+        # Resolve links once: the copy task sends this exact file, and checks it by the SHA-1 computed here.
+        path = os.path.realpath(path)
+        if not os.path.isfile(path):
             return dict(result, failed=True, msg="installer %r not found on the controller" % (path,))
 
         digests = file_digests(path)
@@ -49,11 +95,14 @@ class ActionModule(ActionBase):
             except ValueError as exc:
                 return dict(result, failed=True, msg="%s: %s" % (path, exc))
             info.update(format="deb", package=control.get("Package", ""), version=control.get("Version", ""))
+            if args.get("version"):
+                info["version"] = args["version"]
         elif path.endswith(".msi"):
-            info.update(format="msi", package="Starviewer", version=args.get("version") or "")
+            try:
+                info.update(msi_info(path, args.get("version") or ""))
+            except (ValueError, OSError, subprocess.SubprocessError) as exc:
+                return dict(result, failed=True, msg="%s: %s" % (path, exc))
         else:
             return dict(result, failed=True, msg="installer %s: allowed: a .deb or .msi file" % path)
-        if args.get("version"):
-            info["version"] = args["version"]
         result.update(changed=False, installer=info)
         return result

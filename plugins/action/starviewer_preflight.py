@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+from ansible.module_utils.parsing.convert_bool import boolean
 from ansible.plugins.action import ActionBase
 
 from ansible_collections.medimaging.starviewer.plugins.module_utils.preflight import (
@@ -28,9 +29,11 @@ class ActionModule(ActionBase):
         if unknown:
             return dict(result, failed=True, msg="starviewer_preflight: unknown option(s) %s; allowed: %s"
                         % (", ".join(unknown), ", ".join(_OPTIONS)))
-        fail = args.get("fail", True)
-        if not isinstance(fail, bool):
-            return dict(result, failed=True, msg="fail: got %r; allowed: true or false" % (fail,))
+        try:
+            # -e starviewer_preflight_fail=false arrives as a string.
+            fail = boolean(args.get("fail", True), strict=True)
+        except TypeError:
+            return dict(result, failed=True, msg="fail: got %r; allowed: true or false" % (args.get("fail"),))
         hosts = args.get("hosts")
         if hosts is None:
             hosts = task_vars.get("ansible_play_hosts_all", [])
@@ -61,10 +64,12 @@ class ActionModule(ActionBase):
                     "current": facts["current"] if facts.get("current") is not None
                     else current_ae_title(facts.get("system_file")),
                     "pacs": facts.get("pacs"),
+                    "connect_address": facts.get("connect_address"),
                 }
-        report = fleet_report(data, list(left_out))
+        report = fleet_report(data)
+        # No "unreachable" key: Ansible would take a non-empty one as this task's own host being unreachable.
         result.update(changed=False, hosts=report["hosts"], titles=report["titles"], problems=report["problems"],
-                      unreachable=report["unreachable"], left_out=left_out)
+                      left_out=left_out)
         warnings = []
         if left_out:
             warnings.append("Starviewer preflight left out %d host(s), which were not compared with the others: %s"

@@ -12,7 +12,11 @@ def deb_version_compare(left, right):
     if not isinstance(left, str) or not isinstance(right, str) or not left or not right:
         raise AnsibleFilterError("deb_version_compare: both versions must be non-empty strings, got %r and %r"
                                  % (left, right))
-    return compare_deb_versions(left, right)
+    try:
+        return compare_deb_versions(left, right)
+    except ValueError as exc:
+        raise AnsibleFilterError("deb_version_compare: %r or %r is not a Debian version (%s)"
+                                 % (left, right, exc)) from exc
 
 
 class FilterModule:

@@ -12,6 +12,8 @@ def qt_ini_merge(content, set_values=None, remove=None, arrays=None):
     """Text of a Qt INI file after the qt_settings module's merge (Latin-1 text in and out, as the probe returns it)."""
     if content is not None and not isinstance(content, str):
         raise AnsibleFilterError("qt_ini_merge: input must be the file text or null, got %s" % type(content).__name__)
+    if isinstance(remove, str):
+        raise AnsibleFilterError("qt_ini_merge: remove must be a list of keys, got the string %r" % remove)
     try:
         values = decode_values(set_values or {})
         whole = {name: decode_array(items, name) for name, items in (arrays or {}).items()}

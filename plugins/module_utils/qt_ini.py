@@ -13,7 +13,10 @@ values.  The tests compare every claim with PyQt5.  Pure functions only, no I/O.
 
 from __future__ import annotations
 
+import bisect
+import math
 import struct
+from collections.abc import Callable, Iterable
 
 __all__ = [
     "INVALID",
@@ -138,6 +141,7 @@ _HEX = "0123456789ABCDEF"
 _HEX_CHARS = frozenset("0123456789abcdefABCDEF")
 # characters iniEscapedKey() keeps as they are; also the ones Qt accepts in host names
 _KEY_SAFE = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-.")
+_KEY_SAFE_OR_SLASH = _KEY_SAFE | {"/"}
 
 
 def _is_hex_unit(unit: int) -> bool:
@@ -219,7 +223,7 @@ def _pct_utf8_to_units(units: list[int], i: int, first: int) -> tuple[list[int],
     else:
         needed, minimum, code = 4, 0x10000, first & 0x07
     pos = i + 3
-    for _ in range(needed - 1):
+    for _count in range(needed - 1):
         if pos + 2 >= len(units) or units[pos] != 0x25:
             return None
         byte = _decode_pct(units, pos)
@@ -367,7 +371,7 @@ def _parse_ipv6(text: str) -> list[int]:
         raise ValueError("invalid or unsupported IPv6 address %r" % text)
     tail: list[int] = []
     if "." in text:
-        head, _, ipv4 = text.rpartition(":")
+        head, _sep, ipv4 = text.rpartition(":")
         if not _canonical_ipv4(ipv4):
             raise ValueError("invalid or unsupported IPv4 part in IPv6 address %r" % text)
         tail = [int(p) for p in ipv4.split(".")]
@@ -627,8 +631,14 @@ def variant_url_raw(url: str) -> str:
 _NAMED_ESCAPES = {0x07: "\\a", 0x08: "\\b", 0x0C: "\\f", 0x0A: "\\n", 0x0D: "\\r", 0x09: "\\t", 0x0B: "\\v"}
 
 
+# printable ASCII that iniEscapedString() neither escapes nor quotes for
+_PLAIN_VALUE_CHARS = frozenset(chr(unit) for unit in range(0x20, 0x7F)) - frozenset('"\\;,=')
+
+
 def _escape_string(text: str) -> str:
     """iniEscapedString() without a codec: ASCII output, quoted when Qt quotes."""
+    if _PLAIN_VALUE_CHARS.issuperset(text) and text[:1] != " " and text[-1:] != " ":
+        return text  # most values; merge() formats every wanted value, so this is worth a shortcut
     out: list[str] = []
     needs_quotes = False
     escape_next_if_hex = False
@@ -660,8 +670,8 @@ def _escape_string(text: str) -> str:
 
 def _shortest_digits(value: float) -> tuple[str, int]:
     """Shortest round-trip digits and decimal-point position of a positive finite float."""
-    mantissa, _, exponent = repr(value).partition("e")
-    whole, _, fraction = mantissa.partition(".")
+    mantissa, _sep, exponent = repr(value).partition("e")
+    whole, _sep, fraction = mantissa.partition(".")
     digits = (whole + fraction).lstrip("0")
     decpt = len(whole) + (int(exponent) if exponent else 0)
     decpt -= len(whole + fraction) - len((whole + fraction).lstrip("0"))
@@ -670,7 +680,7 @@ def _shortest_digits(value: float) -> tuple[str, int]:
 
 def _format_double(value: float) -> str:
     """QString::number(value, 'g', QLocale::FloatingPointShortest) as QVariant::toString uses it."""
-    if value != value:
+    if math.isnan(value):
         return "nan"
     if value in (float("inf"), float("-inf")):
         return "inf" if value > 0 else "-inf"
@@ -932,6 +942,8 @@ def parse_value(text: str) -> object:
 
 def escape_key(key: str) -> str:
     """iniEscapedKey() of one key path: '/' becomes '\\', other unsafe characters %XX or %UXXXX."""
+    if _KEY_SAFE_OR_SLASH.issuperset(key):
+        return key.replace("/", "\\")  # most keys; merge() escapes every new one
     out: list[str] = []
     for unit in _units(key):
         ch = chr(unit)
@@ -964,6 +976,11 @@ def _qt_hex_to_int(text: str) -> int | None:
 
 
 def _unescape_key_span(data: str, start: int, end: int) -> str:
+    span = data[start:end]
+    if "%" not in span and (span.isascii() or max(span) <= "\xff"):
+        # the usual key in a file (read as Latin-1): nothing to decode, a shortcut worth having
+        # because every load decodes every key
+        return span.replace("\\", "/")
     units: list[int] = []
     i = start
     while i < end:
@@ -1127,6 +1144,7 @@ class _Parsed:
         self.data = data
         self.utf8 = data.startswith(_BOM)
         self.entries: list[_Entry] = []
+        self._by_key: dict[str, list[_Entry]] | None = None
         pos = 3 if self.utf8 else 0
         if self.utf8:
             self.entries.append(_Entry(0, 3, "bom"))
@@ -1162,18 +1180,17 @@ class _Parsed:
         entry.kind = "key"
         entry.rel = _unescape_key_span(data, line_start, key_end)
         entry.key = entry.section + entry.rel
-        value_start = equals + 1
-        while value_start < line_end and data[value_start] in " \t":
-            value_start += 1
-        value_end = line_end
-        while value_end > value_start and data[value_end - 1] in " \t":
-            value_end -= 1
-        entry.value_start = value_start
-        entry.value_end = value_end
+        entry.value_start, entry.value_end = _value_bounds(data, equals, line_end)
         entry.line_end = line_end
 
     def keys_named(self, key: str) -> list[_Entry]:
-        return [e for e in self.entries if e.kind == "key" and e.key == key]
+        if self._by_key is None:
+            # built on first use: get() and diff_keys() look up every key, a scan each would be quadratic
+            self._by_key = {}
+            for entry in self.entries:
+                if entry.kind == "key":
+                    self._by_key.setdefault(entry.key, []).append(entry)
+        return list(self._by_key.get(key, ()))
 
     def winner(self, entries: list[_Entry]) -> _Entry:
         # Qt parses sections in QMap (name) order, later keys overwrite earlier ones.
@@ -1191,44 +1208,476 @@ class _Parsed:
             result[-1].append(entry)
         return result
 
-    def eol(self) -> str:
-        for index, ch in enumerate(self.data):
-            if ch == "\n":
-                return "\n"
-            if ch == "\r":
-                return "\r\n" if self.data[index + 1 : index + 2] == "\n" else "\r"
-        return "\n"
-
-    def is_blank(self, entry: _Entry) -> bool:
-        return entry.kind == "other" and not self.data[entry.start : entry.end].strip(" \t\r\n")
-
-    def is_comment(self, entry: _Entry) -> bool:
-        return entry.kind == "other" and self.data[entry.start : entry.end].lstrip(" \t").startswith(";")
+    def raw_values(self) -> dict[str, str]:
+        """Raw value of every key as Qt holds it once all sections are parsed."""
+        data = self.data
+        keys = (e for e in self.entries if e.kind == "key")
+        return _winning_raws((e.section, e.key, data[e.value_start : e.value_end]) for e in keys)
 
 
-def _rebuild(parsed: _Parsed, doomed: set[int], replace: dict[int, str]) -> str:
-    """Drop and replace entries; a section left without content loses its header too."""
-    kept: list[list[_Entry]] = []
-    dropped_last = False
-    for block in parsed.blocks():
-        remaining = [e for e in block if e.index not in doomed]
-        touched = len(remaining) != len(block)
-        content = [e for e in remaining if e.kind != "header" and not parsed.is_blank(e)]
-        if touched and not content:
-            dropped_last = True
-            continue
-        kept.append(remaining)
-        dropped_last = False
-    if dropped_last and kept:
-        last = kept[-1]
-        while last and parsed.is_blank(last[-1]):
-            last.pop()
-    data = parsed.data
-    return "".join(replace.get(e.index, data[e.start : e.end]) for block in kept for e in block)
+def _value_bounds(data: str, equals: int, line_end: int) -> tuple[int, int]:
+    """The value of a key line: after ``=`` up to Qt's end of line, without surrounding blanks."""
+    value_start = equals + 1
+    while value_start < line_end and data[value_start] in " \t":
+        value_start += 1
+    value_end = line_end
+    while value_end > value_start and data[value_end - 1] in " \t":
+        value_end -= 1
+    return value_start, value_end
+
+
+def _winning_raws(keys: Iterable[tuple[str, str, str]]) -> dict[str, str]:
+    """Fold (section, key, raw) triples in file order into the raw value Qt ends up with per key."""
+    best: dict[str, tuple[bytes, str]] = {}
+    for section, key, raw in keys:
+        rank = _u16key(section)
+        # sections are parsed in name order; within one name a later line overwrites an earlier one
+        if key not in best or rank >= best[key][0]:
+            best[key] = (rank, raw)
+    return {key: raw for key, (_rank, raw) in best.items()}
 
 
 def _utf16_greater(left: str, right: str) -> bool:
     return _u16key(left) > _u16key(right)
+
+
+# ---------------------------------------------------------------------------
+# Editing: a parsed file as a list of lines, changed in place
+# ---------------------------------------------------------------------------
+
+_EOLS = ("\n", "\r")
+
+
+class _Line:
+    """One _Entry of the file being edited, holding its own text (value offsets point into it).
+
+    ``written`` marks lines this module wrote: they end in a line break that ends Qt's line.
+    """
+
+    __slots__ = ("text", "kind", "section", "key", "rel", "value_start", "value_end", "block", "written")
+
+    def __init__(self, text: str, kind: str, section: str = "", written: bool = False) -> None:
+        self.text = text
+        self.kind = kind
+        self.section = section
+        self.key = ""
+        self.rel = ""
+        self.value_start = 0
+        self.value_end = 0
+        self.block: _Block | None = None
+        self.written = written
+
+    def raw(self) -> str:
+        return self.text[self.value_start : self.value_end]
+
+    def is_blank(self) -> bool:
+        return self.kind == "other" and not self.text.strip(" \t\r\n")
+
+    def is_comment(self) -> bool:
+        return self.kind == "other" and self.text.lstrip(" \t").startswith(";")
+
+
+def _new_key_line(key: str, section: str, raw: str, eol: str) -> _Line:
+    """The line Qt writes for ``key`` inside ``section`` (a prefix of the key)."""
+    rel = key[len(section) :]
+    escaped = escape_key(rel)
+    line = _Line(escaped + "=" + raw + eol, "key", section, written=True)
+    line.key = key
+    line.rel = rel
+    line.value_start = len(escaped) + 1
+    line.value_end = line.value_start + len(raw)
+    return line
+
+
+class _Block:
+    """The lines _Parsed.blocks() groups together: a header (none in the first block) and what follows.
+
+    ``keys`` lists the key lines in file order and ``rels`` their sort keys, so that a new key
+    finds its place by bisection while Qt's order holds (``ordered``; hand-written files may break it).
+    """
+
+    __slots__ = ("lines", "keys", "rels", "ordered")
+
+    def __init__(self, lines: list[_Line]) -> None:
+        self.lines = lines
+        self.keys = [line for line in lines if line.kind == "key"]
+        self.rels = [_u16key(line.rel) for line in self.keys]
+        self.ordered = all(self.rels[i] <= self.rels[i + 1] for i in range(len(self.rels) - 1))
+        for line in lines:
+            line.block = self
+
+    def has_header(self) -> bool:
+        return bool(self.lines) and self.lines[0].kind == "header"
+
+    def line_index(self, slot: int) -> int:
+        """Index in ``lines`` of ``keys[slot]``.
+
+        ``slot`` key lines come before it, plus at most every non-key line: searching only that
+        window keeps inserting into a long section from scanning it all.
+        """
+        others = len(self.lines) - len(self.keys)
+        return self.lines.index(self.keys[slot], slot, slot + others + 1)
+
+    def name(self) -> str:
+        return self.lines[0].section if self.has_header() else ""
+
+    def has_content(self) -> bool:
+        return bool(self.keys) or any(line.kind != "header" and not line.is_blank() for line in self.lines)
+
+
+def _logical_lines(text: str, limit: int) -> list[tuple[int, int]]:
+    """(start, length) of each line Qt's reader sees in ``text`` that starts before ``limit``."""
+    found = []
+    pos = 0
+    while True:
+        pos, line_start, length, _equals = _read_ini_line(text, pos)
+        if length <= 0 or line_start >= limit:
+            return found
+        found.append((line_start, length))
+
+
+def _runs_on(text: str, following: str) -> bool:
+    """Whether the last line of a file would read ``following`` as part of itself (open quote, ``\\``)."""
+    return _logical_lines(text, len(text)) != _logical_lines(text + following, len(text))
+
+
+class _Editor:
+    """Applies set/remove/set_array to a parsed file with the same result as re-parsing after each edit.
+
+    Editing once meant: change the text, re-parse all of it, and compare every key with what
+    was intended, so a batch of n edits cost n full parses.  Here the file is a list of lines
+    grouped in blocks, every edit changes only its lines and indexes, and each edit checks the
+    only places where Qt's reader could see the new text differently from these lines: a last
+    line that runs on into appended text, and a key line glued to the UTF-8 BOM.  finish()
+    parses the result once and refuses it unless every key holds exactly the expected value.
+    """
+
+    def __init__(self, parsed: _Parsed) -> None:
+        data = parsed.data
+        self.edited = False
+        self.has_bom = parsed.utf8
+        self.by_key: dict[str, list[_Line]] = {}
+        self.sections: dict[str, int] = {}
+        self.blocks: list[_Block] = []
+        for entries in parsed.blocks():
+            lines = []
+            for entry in entries:
+                line = _Line(data[entry.start : entry.end], entry.kind, entry.section)
+                if entry.kind == "key":
+                    line.key = entry.key
+                    line.rel = entry.rel
+                    line.value_start = entry.value_start - entry.start
+                    line.value_end = entry.value_end - entry.start
+                    self.by_key.setdefault(line.key, []).append(line)
+                elif entry.kind == "header":
+                    self.sections[line.section] = self.sections.get(line.section, 0) + 1
+                lines.append(line)
+            self.blocks.append(_Block(lines))
+        # code point order keeps every "name/" prefix range contiguous for bisect
+        self.sorted_keys = sorted(self.by_key)
+        self.glued = self._first_after_bom()
+
+    # -- the operations, with the rules of QtIniDocument.set/remove/set_array --------
+
+    def set(self, key: str, value: object) -> None:
+        key = _normalize_key(key)
+        group = key.split("/", 1)[0]
+        if "/" in key and group.lower() == "general" and group != "General":
+            raise ValueError("group %r would be written as [%%General] and read back as 'General'" % group)
+        raw = format_value(value)
+        found = list(self.by_key.get(key, ()))
+        if not found:
+            self._insert(key, raw)
+            return
+        winner = self._winner(found)
+        if winner.raw() != raw:
+            self._replace_value(winner, raw)
+        if len(found) > 1:
+            # duplicates are dropped so that every Qt read path sees the same value
+            self._drop([line for line in found if line is not winner])
+            self._check_glue([key])
+
+    def remove(self, key: str) -> None:
+        """Remove ``key`` and every ``key/...`` key, as QSettings::remove(key)."""
+        key = _normalize_key(key)
+        doomed = [line for name in self._names_under(key) for line in self.by_key[name]]
+        if doomed:
+            gone = sorted({line.key for line in doomed})
+            self._drop(doomed)
+            self._check_glue(gone)
+
+    def set_array(self, name: str, items: list[dict]) -> None:
+        name = _normalize_key(name)
+        if not isinstance(items, (list, tuple)):
+            raise TypeError("array %r must be a list of dicts" % name)
+        wanted: dict[str, object] = {}
+        for number, item in enumerate(items, 1):
+            if not isinstance(item, dict):
+                raise TypeError("array %r item %d must be a dict, got %s" % (name, number, type(item).__name__))
+            for field, value in item.items():
+                wanted["%s/%d/%s" % (name, number, _normalize_key(field))] = value
+        wanted[name + "/size"] = len(items)
+        stale = [key for key in self._names_under(name) if key not in wanted]
+        for stale_key in sorted(stale, key=_u16key):
+            self.remove(stale_key)
+        for wanted_key in sorted(wanted, key=_u16key):
+            self.set(wanted_key, wanted[wanted_key])
+
+    def finish(self) -> tuple[str, _Parsed | None]:
+        """The new text and, when anything changed, its parse (which has been checked)."""
+        text = "".join(line.text for block in self.blocks for line in block.lines)
+        if not self.edited:
+            return text, None
+        parsed = _Parsed(text)
+        expected = _winning_raws(
+            (line.section, line.key, line.raw()) for block in self.blocks for line in block.lines if line.kind == "key"
+        )
+        actual = parsed.raw_values()
+        if actual != expected:
+            differ = [key for key in set(expected) | set(actual) if expected.get(key) != actual.get(key)]
+            raise self._refusal(sorted(differ))
+        return text, parsed
+
+    # -- lookups -----------------------------------------------------------------
+
+    def _names_under(self, key: str) -> list[str]:
+        """Stored keys equal to ``key`` or below it (``key/...``)."""
+        names = [key] if key in self.by_key else []
+        prefix = key + "/"
+        index = bisect.bisect_left(self.sorted_keys, prefix)
+        while index < len(self.sorted_keys) and self.sorted_keys[index].startswith(prefix):
+            names.append(self.sorted_keys[index])
+            index += 1
+        return names
+
+    def _position(self, line: _Line) -> tuple[int, int]:
+        return self.blocks.index(line.block), line.block.lines.index(line)
+
+    def _winner(self, found: list[_Line]) -> _Line:
+        if len(found) == 1:
+            return found[0]
+        # as _Parsed.winner: the greatest section name wins, then the later line
+        return max(found, key=lambda line: (_u16key(line.section), self._position(line)))
+
+    def _first_after_bom(self) -> _Line | None:
+        lines = self.blocks[0].lines
+        return lines[1] if self.has_bom and len(lines) > 1 else None
+
+    def _eol(self) -> str:
+        """The file's first line break, as _Parsed.eol() finds it ("\\n" when there is none)."""
+        texts = (line.text for block in self.blocks for line in block.lines)
+        for text in texts:
+            lf, cr = text.find("\n"), text.find("\r")
+            if cr < 0 and lf < 0:
+                continue
+            if cr < 0 or 0 <= lf < cr:
+                return "\n"
+            after = text[cr + 1 : cr + 2] or next(texts, "")[:1]
+            return "\r\n" if after == "\n" else "\r"
+        return "\n"
+
+    def _target_section(self, key: str) -> str:
+        """The section a new key goes to: the one a fresh QSettings::value() would look in, if any."""
+        if "/" not in key:
+            return ""
+        names = [name for name, count in self.sections.items() if name and count]
+        prefixes = [name for name in names if key.startswith(name)]
+        if not prefixes:
+            return key.split("/", 1)[0] + "/"
+        below = [name for name in names if not _utf16_greater(name, key)]
+        if below:
+            chosen = max(below, key=_u16key)
+            if chosen in prefixes:
+                return chosen
+        return max(prefixes, key=len)
+
+    def _block_for(self, section: str) -> _Block | None:
+        for block in self.blocks:
+            if block.name() == section and (block.has_header() or block.keys):
+                return block
+        return None
+
+    def _refusal(self, keys: list[str]) -> ValueError:
+        return ValueError(
+            "cannot edit %s safely: the file's syntax around it would change other keys" % ", ".join(keys)
+        )
+
+    # -- changing values ---------------------------------------------------------
+
+    def _replace_value(self, line: _Line, raw: str) -> None:
+        text = line.text[: line.value_start] + raw + line.text[line.value_end :]
+        # the value may have spanned lines (quotes, continuation): find Qt's new end of line
+        _pos, line_start, length, equals = _read_ini_line(text, 0)
+        line.text = text
+        line.value_start, line.value_end = _value_bounds(text, equals, line_start + length)
+        self.edited = True
+
+    # -- removing lines ------------------------------------------------------------
+
+    def _drop(self, doomed: list[_Line]) -> None:
+        """Remove key lines; a section left without content loses its header too (as writeIniFile)."""
+        last = self.blocks[-1]
+        touched: dict[_Block, list[_Line]] = {}
+        for line in doomed:
+            touched.setdefault(line.block, []).append(line)
+            self._forget(line)
+        dropped_last = False
+        for block, lines in touched.items():
+            gaps = _delete_lines(block.lines, lines)
+            if block.has_content():
+                for gap in reversed(gaps):
+                    self._join_line_breaks(block, gap)
+            else:
+                self._drop_block(block)
+                dropped_last = dropped_last or block is last
+        if dropped_last:
+            # the file should not end in the blank line that separated the dropped section
+            lines = self.blocks[-1].lines
+            while lines and lines[-1].is_blank():
+                lines.pop()
+        self.edited = True
+
+    def _forget(self, line: _Line) -> None:
+        same = self.by_key[line.key]
+        same.remove(line)
+        if not same:
+            del self.by_key[line.key]
+            del self.sorted_keys[bisect.bisect_left(self.sorted_keys, line.key)]
+        block = line.block
+        slot = block.keys.index(line)
+        del block.keys[slot]
+        del block.rels[slot]
+
+    def _drop_block(self, block: _Block) -> None:
+        for line in block.lines:
+            if line.kind == "header":
+                self.sections[line.section] -= 1
+        if block is self.blocks[0]:
+            block.lines.clear()  # the parser always has a first (headerless) block, maybe empty
+        else:
+            self.blocks.remove(block)
+
+    def _check_glue(self, keys: list[str]) -> None:
+        """Refuse an edit that leaves a key line right after the BOM: Qt would read the BOM into its name."""
+        first = self._first_after_bom()
+        if first is not None and first.kind == "key" and first is not self.glued:
+            raise self._refusal(keys)
+
+    @staticmethod
+    def _join_line_breaks(block: _Block, index: int) -> None:
+        """A CR line end now followed by an LF blank line is one CRLF line end to the parser."""
+        lines = block.lines
+        if 0 < index < len(lines) and lines[index].text == "\n" and lines[index - 1].text.endswith("\r"):
+            lines[index - 1].text += "\n"
+            del lines[index]
+
+    # -- inserting lines -----------------------------------------------------------
+
+    def _insert(self, key: str, raw: str) -> None:
+        eol = self._eol()
+        section = self._target_section(key)
+        block = self._block_for(section)
+        if block is None:
+            group = key.split("/", 1)[0] if "/" in key else ""
+            self._insert_section(group, _new_key_line(key, group + "/" if group else "", raw, eol), eol)
+        else:
+            self._insert_in_block(block, _new_key_line(key, section, raw, eol), eol)
+        self.edited = True
+
+    def _insert_in_block(self, block: _Block, line: _Line, eol: str) -> None:
+        """Put ``line`` before the first key that sorts after it, else after the block's last key."""
+        new_rel = _u16key(line.rel)
+        if block.ordered:
+            slot = bisect.bisect_right(block.rels, new_rel)
+        else:
+            slot = next((i for i, rel in enumerate(block.rels) if rel > new_rel), len(block.rels))
+        if slot < len(block.keys):
+            index = block.line_index(slot)
+        elif block.keys:
+            index = block.line_index(slot - 1) + 1
+        else:
+            index = 1  # right after the header
+        if index > 0 and block.lines[index - 1].kind == "bom":
+            # the new line would take the glued key's place after the BOM and change both names
+            raise self._refusal([line.key])
+        if index == len(block.lines) and block is self.blocks[-1]:
+            self._end_last_line(block.lines[-1], line.text, eol, line.key)
+        block.lines.insert(index, line)
+        block.keys.insert(slot, line)
+        block.rels.insert(slot, new_rel)
+        self._add_key(line, block)
+        self._join_line_breaks(block, index + 1)
+
+    def _insert_section(self, group: str, line: _Line, eol: str) -> None:
+        """A new ``[group]`` section at its sorted place, before the comments right above the next header."""
+        header = _Line(_section_header(group) + eol, "header", line.section, written=True)
+        following = self._following_block(group)
+        if following is not None:
+            at = self.blocks.index(following)
+            above = self.blocks[at - 1]
+            moved = self._comments_above_header(above)
+            del above.lines[len(above.lines) - len(moved) :]
+            block = _Block([header, line, _Line(eol, "other", written=True)] + moved)
+            self.blocks.insert(at, block)
+        else:
+            if not self._is_empty():
+                self._separate_last_block(header.text + line.text, eol, line.key)
+            block = _Block([header, line])
+            self.blocks.append(block)
+        self.sections[header.section] = self.sections.get(header.section, 0) + 1
+        self._add_key(line, block)
+
+    def _following_block(self, group: str) -> _Block | None:
+        for block in self.blocks[1:]:
+            section = block.lines[0].section
+            name = section[:-1] if section else ""
+            if not group or (name and _utf16_greater(name, group)):
+                return block
+        return None
+
+    def _comments_above_header(self, block: _Block) -> list[_Line]:
+        """Comment lines that end ``block`` belong to the next header, unless they open the file."""
+        lines = block.lines
+        count = 0
+        while count < len(lines) and lines[-1 - count].is_comment():
+            count += 1
+        if block is self.blocks[0] and all(line.kind == "bom" for line in lines[: len(lines) - count]):
+            return []
+        return lines[len(lines) - count :]
+
+    def _is_empty(self) -> bool:
+        return len(self.blocks) == 1 and all(line.kind == "bom" for line in self.blocks[0].lines)
+
+    def _separate_last_block(self, following: str, eol: str, key: str) -> None:
+        """End the file with a line break and a blank line before a section appended to it."""
+        block = self.blocks[-1]
+        last = block.lines[-1]
+        blank = "" if last.is_blank() else eol
+        self._end_last_line(last, blank + following, eol, key)
+        if blank:
+            block.lines.append(_Line(blank, "other", written=True))
+            block.lines[-1].block = block
+            self._join_line_breaks(block, len(block.lines) - 1)
+
+    def _end_last_line(self, last: _Line, following: str, eol: str, key: str) -> None:
+        """Give the file's last line a line break, refusing text it would run on into."""
+        ending = "" if last.text.endswith(_EOLS) else eol
+        if not last.written and _runs_on(last.text, ending + following):
+            raise self._refusal([key])
+        last.text += ending
+
+    def _add_key(self, line: _Line, block: _Block) -> None:
+        line.block = block
+        self.by_key[line.key] = [line]
+        bisect.insort(self.sorted_keys, line.key)
+
+
+def _delete_lines(lines: list[_Line], doomed: list[_Line]) -> list[int]:
+    """Delete ``doomed`` from ``lines``; return where each gap is now (the index after it)."""
+    positions = sorted(lines.index(line) for line in doomed)
+    for position in reversed(positions):
+        del lines[position]
+    return sorted({position - offset for offset, position in enumerate(positions)})
 
 
 # ---------------------------------------------------------------------------
@@ -1261,39 +1710,14 @@ class QtIniDocument:
             self._cache = _Parsed(self._text)
         return self._cache
 
-    def _replace_text(self, text: str) -> None:
+    def _edit(self, change: Callable[[_Editor], None]) -> None:
+        """Run ``change`` on an editor; the text changes only if all of it succeeds."""
+        editor = _Editor(self._parsed())
+        change(editor)
+        text, parsed = editor.finish()
         if text != self._text:
             self._text = text
-            self._cache = None
-
-    def _snapshot(self) -> dict[str, str | None]:
-        """Raw value of every key as Qt would read it (keys taken as stored, not normalised)."""
-        parsed = self._parsed()
-        by_key: dict[str, list[_Entry]] = {}
-        for entry in parsed.entries:
-            if entry.kind == "key":
-                by_key.setdefault(entry.key, []).append(entry)
-        winners = {key: parsed.winner(found) for key, found in by_key.items()}
-        return {key: parsed.data[e.value_start : e.value_end] for key, e in winners.items()}
-
-    def _checked_edit(self, edit, expected_change: dict[str, str | None]) -> None:
-        """Run ``edit`` and make sure only the intended keys changed (else undo and raise).
-
-        Hand-written files can end in a line continuation or an unterminated quote that
-        would swallow an inserted line; such an edit is refused instead of written.
-        """
-        before = self._snapshot()
-        text = self._text
-        edit()
-        expected = dict(before)
-        expected.update(expected_change)
-        expected = {key: raw for key, raw in expected.items() if raw is not None}
-        if self._snapshot() != expected:
-            self._replace_text(text)
-            raise ValueError(
-                "cannot edit %s safely: the file's syntax around it would change other keys"
-                % ", ".join(sorted(expected_change))
-            )
+            self._cache = parsed
 
     def keys(self) -> list[str]:
         """All keys as QSettings::allKeys() lists them (sorted, full paths)."""
@@ -1338,144 +1762,24 @@ class QtIniDocument:
         return parsed.value_of(found[-1]) if found else None
 
     def set(self, key: str, value: object) -> None:
-        """Set ``key``: replace the value in place, or insert a line where Qt would sort it."""
-        key = _normalize_key(key)
-        group = key.split("/", 1)[0]
-        if "/" in key and group.lower() == "general" and group != "General":
-            raise ValueError("group %r would be written as [%%General] and read back as 'General'" % group)
-        raw = format_value(value)
-        if self.get_raw(key) != raw or len(self._parsed().keys_named(key)) > 1:
-            self._checked_edit(lambda: self._set_raw(key, raw), {key: raw})
+        """Set ``key``: replace the value in place, or insert a line where Qt would sort it.
 
-    def _set_raw(self, key: str, raw: str) -> None:
-        parsed = self._parsed()
-        found = parsed.keys_named(key)
-        if not found:
-            self._insert(parsed, key, raw)
-            return
-        win = parsed.winner(found)
-        replace = {}
-        if parsed.data[win.value_start : win.value_end] != raw:
-            data = parsed.data
-            replace[win.index] = data[win.start : win.value_start] + raw + data[win.value_end : win.end]
-        # duplicates are dropped so that every Qt read path sees the same value
-        doomed = {e.index for e in found if e is not win}
-        if replace or doomed:
-            self._replace_text(_rebuild(parsed, doomed, replace))
+        Raises ValueError, leaving the document as it was, when the file's own syntax (a last
+        line that runs on, a key glued to the BOM) would make the edit change other keys.
+        """
+        self._edit(lambda editor: editor.set(key, value))
 
     def remove(self, key: str) -> None:
         """Remove ``key`` and every ``key/...`` key, as QSettings::remove(key)."""
-        key = _normalize_key(key)
-        parsed = self._parsed()
-        prefix = key + "/"
-        doomed = {e.index for e in parsed.entries if e.kind == "key" and (e.key == key or e.key.startswith(prefix))}
-        if doomed:
-            gone = {parsed.entries[index].key: None for index in doomed}
-            self._checked_edit(lambda: self._replace_text(_rebuild(parsed, doomed, {})), gone)
+        self._edit(lambda editor: editor.remove(key))
 
     def set_array(self, name: str, items: list[dict]) -> None:
         """Replace a QSettings array: ``name/1/field`` ... ``name/n/field`` and ``name/size``."""
-        name = _normalize_key(name)
-        if not isinstance(items, (list, tuple)):
-            raise TypeError("array %r must be a list of dicts" % name)
-        wanted: dict[str, object] = {}
-        for number, item in enumerate(items, 1):
-            if not isinstance(item, dict):
-                raise TypeError("array %r item %d must be a dict, got %s" % (name, number, type(item).__name__))
-            for field, value in item.items():
-                wanted["%s/%d/%s" % (name, number, _normalize_key(field))] = value
-        wanted[name + "/size"] = len(items)
-        prefix = name + "/"
-        stale = [k for k in self.keys() if (k == name or k.startswith(prefix)) and k not in wanted]
-        for stale_key in stale:
-            self.remove(stale_key)
-        for wanted_key in sorted(wanted, key=_u16key):
-            self.set(wanted_key, wanted[wanted_key])
+        self._edit(lambda editor: editor.set_array(name, items))
 
     def render(self) -> bytes:
         """The file content (Latin-1 back to bytes, so untouched bytes are unchanged)."""
         return self._text.encode("latin-1")
-
-    # -- insertion -----------------------------------------------------------
-
-    def _insert(self, parsed: _Parsed, key: str, raw: str) -> None:
-        eol = parsed.eol()
-        section = self._target_section(parsed, key)
-        blocks = parsed.blocks()
-        block = None
-        for candidate in blocks:
-            keys_in = [e for e in candidate if e.kind == "key"]
-            header = candidate and candidate[0].kind == "header"
-            name = candidate[0].section if header else ""
-            if name == section and (header or keys_in):
-                block = candidate
-                break
-        if block is None:
-            group = key.split("/", 1)[0] if "/" in key else ""
-            section = group + "/" if group else ""
-            rel = key[len(section) :]
-            line = escape_key(rel) + "=" + raw + eol
-            self._insert_section(parsed, group, _section_header(group) + eol + line, eol)
-            return
-        rel = key[len(section) :]
-        line = escape_key(rel) + "=" + raw + eol
-        keys_in = [e for e in block if e.kind == "key"]
-        after = [e for e in keys_in if _utf16_greater(e.rel, rel)]
-        if after:
-            pos = after[0].start
-        else:
-            pos = (keys_in[-1] if keys_in else block[0]).end
-        self._splice(parsed, pos, line, eol)
-
-    def _target_section(self, parsed: _Parsed, key: str) -> str:
-        if "/" not in key:
-            return ""
-        names = {e.section for e in parsed.entries if e.kind == "header" and e.section}
-        prefixes = [n for n in names if key.startswith(n)]
-        if not prefixes:
-            return key.split("/", 1)[0] + "/"
-        # prefer the section a fresh QSettings::value() would look in
-        below = [n for n in names if not _utf16_greater(n, key)]
-        if below:
-            chosen = max(below, key=_u16key)
-            if chosen in prefixes:
-                return chosen
-        return max(prefixes, key=len)
-
-    def _splice(self, parsed: _Parsed, pos: int, text: str, eol: str) -> None:
-        data = parsed.data
-        if pos > 0 and data[pos - 1] not in "\n\r":
-            text = eol + text
-        self._replace_text(data[:pos] + text + data[pos:])
-
-    def _insert_section(self, parsed: _Parsed, group: str, text: str, eol: str) -> None:
-        headers = [e for e in parsed.entries if e.kind == "header"]
-        following = None
-        for header in headers:
-            name = header.section[:-1] if header.section else ""
-            if not group or (name and _utf16_greater(name, group)):
-                following = header
-                break
-        data = parsed.data
-        if following is not None:
-            pos = following.index
-            # comment lines right above a header belong to it, unless they open the file
-            while pos > 0 and parsed.is_comment(parsed.entries[pos - 1]):
-                pos -= 1
-            if all(e.kind == "bom" for e in parsed.entries[:pos]):
-                pos = following.index
-            start = parsed.entries[pos].start
-            self._replace_text(data[:start] + text + eol + data[start:])
-            return
-        if not data or data == _BOM:
-            self._replace_text(data + text)
-            return
-        if data[-1] not in "\n\r":
-            data += eol
-        last = parsed.entries[-1] if parsed.entries else None
-        if last is not None and not parsed.is_blank(last):
-            data += eol
-        self._replace_text(data + text)
 
 
 # ---------------------------------------------------------------------------
@@ -1492,16 +1796,18 @@ def merge(
     """Apply removals, then array replacements, then values, to existing file bytes.
 
     Untouched lines stay byte-identical; when nothing changes the input is returned as is.
+    The result is the same as calling remove(), set_array() and set() one by one, but the
+    file is parsed once before and once after, whatever the number of keys.
     """
     original = b"" if data is None else bytes(data)
-    doc = QtIniDocument.parse(original)
+    editor = _Editor(_Parsed(original.decode("latin-1")))
     for key in remove:
-        doc.remove(key)
+        editor.remove(key)
     for name, items in (arrays or {}).items():
-        doc.set_array(name, items)
+        editor.set_array(name, items)
     for key, value in set_values.items():
-        doc.set(key, value)
-    result = doc.render()
+        editor.set(key, value)
+    result = editor.finish()[0].encode("latin-1")
     if result == original:
         return original if data is None else data
     return result

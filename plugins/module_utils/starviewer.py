@@ -290,6 +290,9 @@ def _coerce_int(value: object, variable: str, lo: int, hi: int) -> int:
 
 def _coerce_str(value: object, variable: str, allowed: str = "a string") -> str:
     if isinstance(value, str):
+        if "\x00" in value:
+            # Qt 5 writes NUL-containing strings in a form older Qt releases may not read; refuse them up front.
+            raise StarviewerInputError(variable, value, allowed + " without NUL characters")
         return value
     # Plain numbers are turned into the decimal text the GUI would have written; bools and floats are not,
     # because "True"/"1.0" are never what Starviewer expects.
@@ -548,7 +551,7 @@ def expression_variables(expr: str) -> list[str]:
     """Variable names of the tokens Starviewer would replace in raw ``expr`` (first scan), in order."""
     units = _utf16_units(expr)
     tokens = _expression_tokens(expr)
-    return [_from_utf16_units(units[pos:pos + key_len].replace("%", "")) for pos, key_len, _ in tokens]
+    return [_from_utf16_units(units[pos:pos + key_len].replace("%", "")) for pos, key_len, _kind in tokens]
 
 
 def _is_ae_char(ch: str) -> bool:
@@ -770,6 +773,16 @@ def _check_duplicates(pacs: list[dict], variable: str) -> None:
                                        f"a PACS different from {variable}[{first}]: same type and {what} (Starviewer "
                                        "refuses the second one)")
         seen[identity] = index
+    # Different PACS can still share a default-list key (e.g. AE "AB" + host "Cx..." and AE "ABC" + host "x...");
+    # Starviewer would then treat both as default when either is.
+    by_key: dict = {}
+    for index, item in enumerate(pacs):
+        key = pacs_key(item)
+        if key in by_key and bool(pacs[by_key[key]]["query_by_default"]) != bool(item["query_by_default"]):
+            raise StarviewerInputError(f"{variable}[{index}]", key,
+                                       f"a PACS whose default-list key differs from {variable}[{by_key[key]}]'s, or "
+                                       "the same query_by_default for both (Starviewer cannot tell them apart)")
+        by_key.setdefault(key, index)
 
 
 def pacs_array(pacs: list[dict]) -> list[dict]:
@@ -879,7 +892,7 @@ def access_level_ini(system_keys: object, variable: str = "starviewer_system_set
     for index, key in enumerate(keys):
         where = f"{variable}[{key!r}]" if isinstance(system_keys, dict) else f"{variable}[{index}]"
         _check_key(key, where)
-        section, _, rest = key.partition("/")
+        section, _sep, rest = key.partition("/")
         if not rest:
             section, rest = "", key
         sections.setdefault(section, {})[rest] = "system"

@@ -23,8 +23,8 @@ options:
     required: true
   set:
     description:
-      - Keys to set. A value is a string, an integer, a boolean, a float, a list of strings (a Qt string list) or a
-        dictionary C({qurl: <url>}) for a C(QUrl) value, which Qt stores as C(@Variant(...)).
+      - "Keys to set. A value is a string, an integer, a boolean, a float, a list of strings (a Qt string list) or a
+        dictionary C({qurl: <url>}) for a C(QUrl) value, which Qt stores as C(@Variant(...))."
       - Use V(null) for Qt's invalid variant C(@Invalid()).
     type: dict
     default: {}
@@ -57,6 +57,7 @@ attributes:
   platform:
     platforms: posix
 notes:
+  - When O(path) is a symbolic link, the file it points to is updated and the link is kept.
   - Qt 5 re-sorts the whole file whenever it writes it. This module keeps the existing order of a hand-written file
     and inserts new keys where Qt would place them, so a file Qt wrote stays exactly as Qt would write it.
 seealso:
@@ -64,7 +65,7 @@ seealso:
   - plugin: medimaging.starviewer.qvariant_url
     plugin_type: filter
 author:
-  - medimaging.starviewer maintainers
+  - medimaging.starviewer maintainers (@medimaging)
 """
 
 EXAMPLES = r"""
@@ -98,6 +99,10 @@ changed_keys:
   type: list
   elements: str
   sample: [PACS/pacsparam/AETitle, PacsList/size]
+path:
+  description: The file written; the target when O(path) is a symbolic link.
+  returned: always
+  type: str
 backup_file:
   description: Path of the backup, when O(backup=true) and the file changed.
   returned: changed and backup requested
@@ -109,6 +114,7 @@ import tempfile
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.text.converters import to_native
+
 from ansible_collections.medimaging.starviewer.plugins.module_utils.qt_ini import diff_keys, merge
 from ansible_collections.medimaging.starviewer.plugins.module_utils.settings_args import decode_array, decode_values
 
@@ -126,6 +132,11 @@ def main() -> None:
         supports_check_mode=True,
     )
     path = module.params["path"]
+    if not os.path.isabs(path) or path.endswith("/"):
+        module.fail_json(msg="path: got %r; allowed: an absolute file path (no trailing slash)" % path)
+    if os.path.islink(path):
+        # Follow an administrator's symlink instead of replacing it with a regular file.
+        path = os.path.realpath(path)
     try:
         set_values = decode_values(module.params["set"])
         arrays = {name: decode_array(items, name) for name, items in module.params["arrays"].items()}
@@ -133,38 +144,49 @@ def main() -> None:
         module.fail_json(msg=to_native(exc))
 
     before = None
-    if os.path.exists(path):
+    if os.path.lexists(path):
         if not os.path.isfile(path):
             module.fail_json(msg="%s exists and is not a regular file" % path)
         with open(path, "rb") as handle:
             before = handle.read()
-    after = merge(before, set_values, module.params["remove"], arrays)
-    changed = after != before
-    result = {
-        "changed": changed,
-        "changed_keys": [key for key, _old, _new in diff_keys(before, after)],
-        "diff": {
+    try:
+        after = merge(before, set_values, module.params["remove"], arrays)
+    except (ValueError, TypeError) as exc:
+        module.fail_json(msg="%s: %s; nothing was written" % (path, to_native(exc)))
+    # An absent file with nothing to set stays absent.
+    changed = after != (before if before is not None else b"")
+    result = {"changed": changed, "path": path}
+    if changed:
+        result["changed_keys"] = [key for key, _old, _new in diff_keys(before, after)]
+    else:
+        result["changed_keys"] = []
+    if changed and module._diff:
+        result["diff"] = {
             "before_header": path if before is not None else "%s (absent)" % path,
             "after_header": path,
             "before": (before or b"").decode("latin-1"),
             "after": after.decode("latin-1"),
-        },
-    }
+        }
 
     if changed and not module.check_mode:
-        directory = os.path.dirname(path) or "."
+        directory = os.path.dirname(path)
         if not os.path.isdir(directory):
             os.makedirs(directory, 0o755)
         if module.params["backup"] and before is not None:
             result["backup_file"] = module.backup_local(path)
         # Same directory as the target, so the final rename is atomic and no remote tmp dir is needed.
         fd, tmp = tempfile.mkstemp(dir=directory, prefix=".%s." % os.path.basename(path))
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(after)
-        module.atomic_move(tmp, path, unsafe_writes=module.params["unsafe_writes"])
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(after)
+            module.atomic_move(tmp, path, unsafe_writes=module.params["unsafe_writes"])
+        finally:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
 
     file_args = module.load_file_common_arguments(module.params)
-    if module.check_mode and not os.path.exists(path):
+    file_args["path"] = path
+    if not os.path.exists(path):
         # Nothing to compare attributes with yet: the new file will get them when it is written.
         module.exit_json(**result)
     result["changed"] = module.set_fs_attributes_if_different(file_args, result["changed"], diff=None)

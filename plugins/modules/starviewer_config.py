@@ -42,7 +42,7 @@ extends_documentation_fragment:
   - medimaging.starviewer.attributes
   - medimaging.starviewer.attributes.controller
 author:
-  - medimaging.starviewer maintainers
+  - medimaging.starviewer maintainers (@medimaging)
 """
 
 EXAMPLES = r"""

@@ -30,13 +30,18 @@ options:
     type: bool
     default: false
   version:
-    description: Version to report instead of the one read from the package (required for MSI files).
+    description:
+      - Version to report instead of the one read from a DEB.
+      - For an MSI the ProductVersion is read with C(msiinfo export <msi> Property) (Debian package C(msitools))
+        when that tool is on the controller, and the MSI must carry Starviewer's UpgradeCode; this option must then be
+        empty or equal to it. Without C(msiinfo) the option is required for an MSI (numbers only, for example
+        C(2.0.0)).
     type: str
 extends_documentation_fragment:
   - medimaging.starviewer.attributes
   - medimaging.starviewer.attributes.controller
 author:
-  - medimaging.starviewer maintainers
+  - medimaging.starviewer maintainers (@medimaging)
 """
 
 EXAMPLES = r"""
@@ -74,6 +79,12 @@ installer:
       type: str
     filename:
       description: File name.
+      type: str
+    product_code:
+      description: ProductCode of an MSI read with C(msiinfo) (empty otherwise).
+      type: str
+    upgrade_code:
+      description: UpgradeCode of an MSI read with C(msiinfo) (empty otherwise).
       type: str
 expected:
   description: Expected SHA-256, when it did not match.

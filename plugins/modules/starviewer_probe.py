@@ -14,7 +14,7 @@ description:
   - The result is stored as the fact C(ansible_facts.starviewer) so that the roles decide on the controller
     whether any further task is needed. On a re-run with nothing to change this is the only module the roles
     send to the host.
-  - This replaces O(ansible.builtin.setup), which gathers far more than the roles use and costs more per host.
+  - This replaces M(ansible.builtin.setup), which gathers far more than the roles use and costs more per host.
 options:
   package:
     description: Name of the Debian package to report.
@@ -46,13 +46,14 @@ attributes:
     platforms: posix
 extends_documentation_fragment:
   - medimaging.starviewer.attributes
+  - medimaging.starviewer.attributes.facts
 notes:
   - File content is returned decoded as Latin-1, which maps every byte to one character and back, so the
     controller sees the exact bytes (Qt 5 itself reads INI files this way).
 seealso:
   - module: medimaging.starviewer.qt_settings
 author:
-  - medimaging.starviewer maintainers
+  - medimaging.starviewer maintainers (@medimaging)
 """
 
 EXAMPLES = r"""
@@ -176,6 +177,8 @@ def _read_file(path: str, max_size: int) -> dict:
         info = os.lstat(path)
     except FileNotFoundError:
         return {"exists": False}
+    except OSError as exc:  # e.g. a parent that is a regular file
+        return {"exists": False, "error": str(exc)}
     entry = {
         "exists": True,
         "is_file": stat.S_ISREG(info.st_mode),
@@ -184,9 +187,21 @@ def _read_file(path: str, max_size: int) -> dict:
         "group": _name(grp.getgrgid, info.st_gid),
         "size": info.st_size,
     }
+    if stat.S_ISLNK(info.st_mode):
+        # Report what the link points to: the roles write through links, so that is the content that counts.
+        entry["link_target"] = os.path.realpath(path)
+        try:
+            info = os.stat(path)
+        except OSError:
+            return entry
+        entry.update(is_file=stat.S_ISREG(info.st_mode), mode="%04o" % stat.S_IMODE(info.st_mode),
+                     owner=_name(pwd.getpwuid, info.st_uid), group=_name(grp.getgrgid, info.st_gid), size=info.st_size)
     if entry["is_file"] and info.st_size <= max_size:
-        with open(path, "rb") as handle:
-            entry["content"] = handle.read().decode("latin-1")
+        try:
+            with open(path, "rb") as handle:
+                entry["content"] = handle.read().decode("latin-1")
+        except OSError as exc:
+            entry["error"] = str(exc)
     return entry
 
 

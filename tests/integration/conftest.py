@@ -73,8 +73,14 @@ class Run:
 
 
 class Lab:
-    def __init__(self, tmp: Path):
+    def __init__(self, tmp: Path, name: str = "it", octet: int = OCTET, hosts: list[str] | None = None,
+                 netns: str | None = None):
+        """Lab hosts NAME on 127.0.OCTET.n; with ``netns`` the hosts, SSH and ansible-playbook all run inside it."""
         self.tmp = tmp
+        self.name = name
+        self.octet = octet
+        self.hosts = list(HOSTS if hosts is None else hosts)
+        self.prefix = ["ip", "netns", "exec", netns] if netns else []
 
     def write_inventory(self, host_vars: dict | None = None) -> Path:
         """Inventory with base_vars.yml as group vars (so host vars can override them) plus per-host overrides."""
@@ -83,20 +89,23 @@ class Lab:
         group_vars.update({"ansible_user": "ansible",
                            "ansible_ssh_private_key_file": str(SVLAB / "ssh" / "id_ed25519")})
         hosts = {}
-        for i, name in enumerate(HOSTS):
-            hosts[name] = {"ansible_host": "127.0.%d.%d" % (OCTET, i + 1), **(host_vars or {}).get(name, {})}
+        for i, name in enumerate(self.hosts):
+            hosts[name] = {"ansible_host": "127.0.%d.%d" % (self.octet, i + 1), **(host_vars or {}).get(name, {})}
         path = self.tmp / "inventory.yml"
         path.write_text(yaml.safe_dump({"all": {"hosts": hosts, "vars": group_vars}}, allow_unicode=True))
         return path
 
     def reset(self) -> None:
         """Fresh workstations: stop, drop overlays, start again."""
-        subprocess.run(["bash", str(LAB), "down", "it"], check=True, capture_output=True)
-        subprocess.run(["bash", str(LAB), "up", "it", str(len(HOSTS)), str(OCTET), *HOSTS], check=True,
-                       capture_output=True)
+        subprocess.run(["bash", str(LAB), "down", self.name], check=True, capture_output=True)
+        subprocess.run([*self.prefix, "bash", str(LAB), "up", self.name, str(len(self.hosts)), str(self.octet),
+                        *self.hosts], check=True, capture_output=True)
+
+    def down(self) -> None:
+        subprocess.run(["bash", str(LAB), "down", self.name], capture_output=True, check=False)
 
     def ip(self, host: str) -> str:
-        return "127.0.%d.%d" % (OCTET, HOSTS.index(host) + 1)
+        return "127.0.%d.%d" % (self.octet, self.hosts.index(host) + 1)
 
     def sh(self, host: str, command: str, user: str | None = None, check: bool = True) -> subprocess.CompletedProcess:
         """Run a shell command on a workstation over SSH, as root or (with user) as that user."""
@@ -104,8 +113,8 @@ class Lab:
             command = "sudo -u %s -i sh -c %s" % (user, shlex.quote(command))
         else:
             command = "sudo sh -c %s" % shlex.quote(command)
-        return subprocess.run([*SSH, "ansible@" + self.ip(host), command], capture_output=True, text=True,
-                              check=check)
+        return subprocess.run([*self.prefix, *SSH, "ansible@" + self.ip(host), command], capture_output=True,
+                              text=True, check=check)
 
     def playbook(self, *extra_vars: dict, playbook: str = "playbooks/site.yml", check: bool = False,
                  limit: str | None = None, args: tuple = (), host_vars: dict | None = None) -> Run:
@@ -114,7 +123,7 @@ class Lab:
             path = self.tmp / ("extra-%d-%d.json" % (os.getpid(), index))
             path.write_text(json.dumps(data))
             var_files += ["-e", "@" + str(path)]
-        command = ["ansible-playbook", "-i", str(self.write_inventory(host_vars)), *var_files,
+        command = [*self.prefix, "ansible-playbook", "-i", str(self.write_inventory(host_vars)), *var_files,
                    str(ROOT / playbook), *args]
         if check:
             command += ["--check", "--diff"]
@@ -123,7 +132,7 @@ class Lab:
         env = dict(os.environ, ANSIBLE_STDOUT_CALLBACK="ansible.posix.json",
                    ANSIBLE_CONFIG=str(ROOT / "tests/lab/ansible.cfg"),
                    ANSIBLE_COLLECTIONS_PATH=str(ROOT / ".cache" / "collections"))
-        proc = subprocess.run(command, capture_output=True, text=True, env=env, cwd=ROOT)
+        proc = subprocess.run(command, capture_output=True, text=True, env=env, cwd=ROOT, check=False)
         try:
             output = json.loads(proc.stdout[proc.stdout.index("{"):])
         except ValueError:
@@ -153,4 +162,4 @@ def lab(tmp_path_factory):
     lab = Lab(tmp_path_factory.mktemp("lab"))
     lab.reset()
     yield lab
-    subprocess.run(["bash", str(LAB), "down", "it"], capture_output=True)
+    subprocess.run(["bash", str(LAB), "down", "it"], capture_output=True, check=False)

@@ -43,6 +43,17 @@ BAD_INPUT = {
                              "PACS/cache/MaximumDaysNotViewed"),
     "unknown access level key": ({"starviewer_system_settings": ["PACS/pacsparam/AETitel"]},
                                  "starviewer_system_settings", "PACS/pacsparam/AETitel"),
+    "relative installer path": ({"starviewer_installer_src": "starviewer~2.0.0-CE~amd64-ubuntu.deb"},
+                                "starviewer_installer_src", "starviewer~2.0.0-CE"),
+    "NUL in free text": (pacs_with(0, institution="Hospital\u0000Nord"), "starviewer_pacs[0].institution",
+                         "Hospital"),
+    "settings file path is a folder": ({"starviewer_system_config_path": "/etc/xdg/GILab/"},
+                                       "starviewer_system_config_path", "/etc/xdg/GILab/"),
+    "two PACS share a default-list key": (
+        {"starviewer_pacs": [
+            {"ae_title": "AB", "hostname": "Cx.example.org", "port": 104},
+            {"ae_title": "ABC", "hostname": "x.example.org", "port": 104, "query_by_default": True}]},
+        "starviewer_pacs[1]", "ABCx.example.org:104"),
 }
 
 
@@ -82,5 +93,32 @@ def test_wrong_sha256_shows_both_hashes_and_installs_nothing(fresh):
     messages = run.messages()
     assert "expected %s" % wrong in messages
     assert "actual %s" % installer["starviewer_installer_sha256"] in messages
+    for host in HOSTS:
+        assert fresh.untouched(host)
+
+
+def test_hosts_with_different_installers_are_refused(fresh):
+    # Host variables, not extra vars (extra vars would win over them and hide the difference).
+    run = fresh.playbook(host_vars={HOSTS[0]: fresh.installer_vars(), HOSTS[1]: fresh.installer_vars("2.0.1-CE")})
+    assert run.rc != 0
+    assert "one installer per platform per play" in run.messages()
+    for host in HOSTS:
+        assert fresh.untouched(host)
+
+
+def test_a_deb_of_another_package_is_refused_before_install(fresh, tmp_path):
+    import hashlib
+    import subprocess
+
+    root = tmp_path / "pkg"
+    (root / "DEBIAN").mkdir(parents=True)
+    (root / "DEBIAN" / "control").write_text("Package: not-starviewer\nVersion: 2.0.0-CE\nArchitecture: all\n"
+                                             "Maintainer: t <t@example.invalid>\nDescription: impostor\n")
+    deb = tmp_path / "starviewer~2.0.0-CE~amd64-ubuntu.deb"
+    subprocess.run(["dpkg-deb", "--root-owner-group", "--build", str(root), str(deb)], check=True, capture_output=True)
+    run = fresh.playbook({"starviewer_installer_src": str(deb),
+                          "starviewer_installer_sha256": hashlib.sha256(deb.read_bytes()).hexdigest()})
+    assert run.rc != 0
+    assert "package not-starviewer" in run.messages()
     for host in HOSTS:
         assert fresh.untouched(host)

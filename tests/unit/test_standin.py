@@ -7,6 +7,7 @@ out by hand from the behaviour notes, never by importing the stand-in.
 
 from __future__ import annotations
 
+import atexit
 import hashlib
 import json
 import os
@@ -15,6 +16,7 @@ import shutil
 import stat
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -83,13 +85,24 @@ def build(version: str, outdir: Path, umask: str = "022") -> tuple[subprocess.Co
     return result, fields
 
 
+# ansible-test units runs every test in a forked child, so a module-scoped fixture would be built again for each
+# test (two builds and a sleep, 2 s each). The builds are kept in a directory made at import time, in the parent.
+_CACHE = Path(tempfile.mkdtemp(prefix="standin-tests-"))
+_OWNER = os.getpid()
+atexit.register(lambda: os.getpid() == _OWNER and shutil.rmtree(_CACHE, ignore_errors=True))
+
+
 @pytest.fixture(scope="module")
-def builds(tmp_path_factory) -> tuple[dict[str, str], dict[str, str]]:
-    first, first_fields = build(VERSION, tmp_path_factory.mktemp("deb-a"))
+def builds() -> tuple[dict[str, str], dict[str, str]]:
+    record = _CACHE / "builds.json"
+    if record.exists():
+        return tuple(json.loads(record.read_text()))
+    first, first_fields = build(VERSION, _CACHE / "deb-a")
     assert first.returncode == 0, first.stderr
     time.sleep(1.1)  # a different wall-clock second must not change the bytes
-    second, second_fields = build(VERSION, tmp_path_factory.mktemp("deb-b"), umask="077")
+    second, second_fields = build(VERSION, _CACHE / "deb-b", umask="077")
     assert second.returncode == 0, second.stderr
+    record.write_text(json.dumps([first_fields, second_fields]))
     return first_fields, second_fields
 
 
@@ -99,10 +112,14 @@ def deb(builds) -> Path:
 
 
 @pytest.fixture(scope="module")
-def extracted(deb, tmp_path_factory) -> Path:
-    root = tmp_path_factory.mktemp("extracted")
-    result = run(["dpkg-deb", "-x", str(deb), str(root)])
-    assert result.returncode == 0, result.stderr
+def extracted(deb) -> Path:
+    root = _CACHE / "extracted"
+    done = _CACHE / "extracted.done"
+    if not done.exists():
+        shutil.rmtree(root, ignore_errors=True)
+        result = run(["dpkg-deb", "-x", str(deb), str(root)])
+        assert result.returncode == 0, result.stderr
+        done.touch()
     return root
 
 
@@ -117,7 +134,7 @@ def test_build_is_byte_reproducible(builds):
 
 
 def test_build_output_names_and_prints_debian_version(builds):
-    first, _ = builds
+    first = builds[0]
     assert Path(first["deb"]).name == DEB_NAME
     assert first["debian_version"] == VERSION
 
@@ -530,7 +547,7 @@ def test_dump_settings_user_shadows_system_key_by_key(extracted, settings_dirs):
 
 
 def test_dump_settings_defaults_without_files(extracted, settings_dirs):
-    home, _, xdg_dirs = settings_dirs
+    home, _system, xdg_dirs = settings_dirs
     data = dump(extracted, home, xdg_dirs)
     assert data["keys"] == {}
     assert data["effective"] == {
@@ -566,7 +583,7 @@ def test_dump_settings_defaults_without_files(extracted, settings_dirs):
     ],
 )
 def test_dump_settings_effective_values(extracted, settings_dirs, values, effective):
-    home, _, xdg_dirs = settings_dirs
+    home, _system, xdg_dirs = settings_dirs
     write_ini(home / ".config" / "GILab" / "Starviewer.conf", values)
     got = dump(extracted, home, xdg_dirs)["effective"]
     host = host_values(home)["HOSTNAME"]

@@ -60,8 +60,6 @@ def test_filter_module():
 ROOT = Path(__file__).resolve().parents[4]
 
 
-
-
 def _ansible_cli(name: str) -> str:
     path = shutil.which(name) or str(Path(sys.executable).with_name(name))
     if not Path(path).exists():

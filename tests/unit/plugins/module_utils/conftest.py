@@ -10,6 +10,7 @@ import itertools
 from pathlib import Path
 
 import pytest
+
 from ansible_collections.medimaging.starviewer.plugins.module_utils.qt_ini import (
     INVALID,
     QtOpaque,

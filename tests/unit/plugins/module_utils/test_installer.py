@@ -22,14 +22,14 @@ VERSIONS = [
 
 
 @pytest.mark.skipif(shutil.which("dpkg") is None, reason="needs dpkg as the reference")
-@pytest.mark.parametrize(("left", "right"), list(itertools.combinations(VERSIONS, 2)))
-def test_compare_matches_dpkg(left, right):
+@pytest.mark.parametrize(("first", "second"), list(itertools.combinations(VERSIONS, 2)))
+def test_compare_matches_dpkg(first, second):
     expected = 0
     for op, value in (("lt", -1), ("gt", 1)):
-        if subprocess.run(["dpkg", "--compare-versions", left, op, right]).returncode == 0:
+        if subprocess.run(["dpkg", "--compare-versions", first, op, second], check=False).returncode == 0:
             expected = value
-    assert compare_deb_versions(left, right) == expected
-    assert compare_deb_versions(right, left) == -expected
+    assert compare_deb_versions(first, second) == expected
+    assert compare_deb_versions(second, first) == -expected
 
 
 @pytest.mark.parametrize("value", ["A" * 64, "a" * 64, " sha256:" + "0f" * 32 + " ", "SHA256:" + "ab" * 32])

@@ -7,6 +7,8 @@ import pickle
 import random
 
 import pytest
+
+from ansible_collections.medimaging.starviewer.plugins.module_utils import qt_ini
 from ansible_collections.medimaging.starviewer.plugins.module_utils.qt_ini import (
     INVALID,
     QtIniDocument,
@@ -237,13 +239,13 @@ def test_strings_with_nul_are_refused_because_qt_versions_differ(qt):
 
 def random_text(rng: random.Random) -> str:
     pool = ';,="\\@ abcdef0123ABCxyz\t\n\r\x00\x01\x1b\x7f\u00e9\u00ff\u0100\u20ac\ufffd\U00012256\U0001f600'
-    text = "".join(rng.choice(pool) for _ in range(rng.randint(0, 12)))
+    text = "".join(rng.choice(pool) for _n in range(rng.randint(0, 12)))
     return text.replace("\x00", "")  # NUL strings are refused, see above
 
 
 def test_random_strings_round_trip_through_qt(qt):
     rng = random.Random(20240601)
-    values = [random_text(rng) for _ in range(400)]
+    values = [random_text(rng) for _n in range(400)]
     expected = qt.formatted(values)
     ours = [format_value(v) for v in values]
     assert ours == expected
@@ -261,7 +263,7 @@ def test_random_strings_round_trip_through_qt(qt):
 
 def test_random_string_lists_round_trip_through_qt(qt):
     rng = random.Random(7)
-    values = [[random_text(rng) for _ in range(rng.randint(2, 4))] for _ in range(150)]
+    values = [[random_text(rng) for _n in range(rng.randint(2, 4))] for _n in range(150)]
     assert [format_value(v) for v in values] == qt.formatted([qt.qt_value(v) for v in values])
     for value in values:
         assert parse_value(format_value(value)) == value
@@ -525,13 +527,13 @@ def random_ini_file(rng: random.Random) -> bytes:
     pool = ["[", "]", "[S]", "[S\\t]", "[S/t]", "[general]", "[%General]", "A", "a", "k", "=", ";", '"', "\\"]
     pool += ["\n", "\n", "\r", "\r\n", " ", "\t", ",", "x", "%20", "%U00E9", "@", "@@", "@Invalid()", "\\x41", "\\0"]
     pool += ["\xc3\xa9", "1", "/", "k=v\n", "\n[T]\n", "; c\n", "@ByteArray(z)", "@Variant(\\0\\0\\0\\x11)"]
-    text = "".join(rng.choice(pool) for _ in range(rng.randint(1, 30)))
+    text = "".join(rng.choice(pool) for _n in range(rng.randint(1, 30)))
     return (b"\xef\xbb\xbf" if rng.random() < 0.1 else b"") + text.encode("latin-1")
 
 
 def test_random_files_are_read_like_qt(qt):
     rng = random.Random(99)
-    for _ in range(300):
+    for _n in range(300):
         data = random_ini_file(rng)
         expected = qt.read_all(data)
         doc = QtIniDocument.parse(data)
@@ -666,10 +668,10 @@ def test_merge_on_qt_file_equals_qt(qt, name):
 def test_random_merges_equal_qt(qt, seed):
     rng = random.Random(seed)
     base = starviewer_base(qt) if seed % 3 else qt.write([("set", k, v) for k, v in STARVIEWER_SETTINGS[:6]])
-    pool_keys = [key for key, _ in STARVIEWER_SETTINGS] + ["New/a", "New/b/c", "top", "PACS/pacsparam/new", "Z/z"]
+    pool_keys = [key for key, _value in STARVIEWER_SETTINGS] + ["New/a", "New/b/c", "top", "PACS/pacsparam/new", "Z/z"]
     pool_values = ["x", "", "a;b", 7, True, ["p", "q"], QtUrl(WADO), "\u00e9\U00012256", INVALID, 0.25]
     operations = []
-    for _ in range(rng.randint(1, 8)):
+    for _n in range(rng.randint(1, 8)):
         choice = rng.random()
         if choice < 0.6:
             operations.append(("set", rng.choice(pool_keys), rng.choice(pool_values)))
@@ -694,7 +696,7 @@ def test_merge_from_nothing_equals_fresh_qt_file(qt):
 
 def test_merge_without_changes_returns_input_object(qt):
     base = starviewer_base(qt)
-    same = {key: value for key, value in STARVIEWER_SETTINGS}
+    same = dict(STARVIEWER_SETTINGS)
     same["wado/url"] = QtUrl(qurl_encoded(same["wado/url"].url))
     result = merge(base, same, ["NotThere"], {"PacsList": pacs_items(3)})
     assert result is base
@@ -789,10 +791,10 @@ def random_hand_written(rng: random.Random) -> bytes:
 
 def test_random_merges_on_hand_written_files_read_like_qt_edits(qt):
     rng = random.Random(2024)
-    for _ in range(150):
+    for _n in range(150):
         base = random_hand_written(rng)
         operations = []
-        for _ in range(rng.randint(1, 4)):
+        for _n in range(rng.randint(1, 4)):
             key = rng.choice(["", "A/", "B/", "Zed/", "a/", "New/", "Mid/"]) + rng.choice(
                 ["k", "K", "x y", "m", "\u00e9"]
             )
@@ -853,3 +855,457 @@ def test_api_guards():
     assert doc.keys() == ["a/b"] and doc.get("a/b") == "x" and doc.get("a/c") is None
     assert doc.get_raw("a/b") == "x" and doc.get_raw("zz") is None
     assert repr(INVALID) == "INVALID"
+
+
+# ---------------------------------------------------------------------------
+# 7. merge() against the earlier one-edit-at-a-time implementation
+# ---------------------------------------------------------------------------
+# merge() used to apply every key as its own edit: change the text, re-parse the whole file and
+# compare every key with the intended result.  That code is kept here, unchanged in behaviour,
+# as the reference the batch editor must reproduce byte for byte (and refuse where it refused).
+
+
+def _reference_eol(parsed) -> str:
+    for index, ch in enumerate(parsed.data):
+        if ch == "\n":
+            return "\n"
+        if ch == "\r":
+            return "\r\n" if parsed.data[index + 1 : index + 2] == "\n" else "\r"
+    return "\n"
+
+
+def _reference_is_blank(parsed, entry) -> bool:
+    return entry.kind == "other" and not parsed.data[entry.start : entry.end].strip(" \t\r\n")
+
+
+def _reference_is_comment(parsed, entry) -> bool:
+    return entry.kind == "other" and parsed.data[entry.start : entry.end].lstrip(" \t").startswith(";")
+
+
+def _reference_rebuild(parsed, doomed: set[int], replace: dict[int, str]) -> str:
+    kept = []
+    dropped_last = False
+    for block in parsed.blocks():
+        remaining = [e for e in block if e.index not in doomed]
+        touched = len(remaining) != len(block)
+        content = [e for e in remaining if e.kind != "header" and not _reference_is_blank(parsed, e)]
+        if touched and not content:
+            dropped_last = True
+            continue
+        kept.append(remaining)
+        dropped_last = False
+    if dropped_last and kept:
+        last = kept[-1]
+        while last and _reference_is_blank(parsed, last[-1]):
+            last.pop()
+    data = parsed.data
+    return "".join(replace.get(e.index, data[e.start : e.end]) for block in kept for e in block)
+
+
+class _ReferenceDocument:
+    """The per-key editing QtIniDocument had before the batch editor (parser and codecs are shared)."""
+
+    def __init__(self, data: bytes | None) -> None:
+        self._text = (data or b"").decode("latin-1")
+
+    def _parsed(self):
+        return qt_ini._Parsed(self._text)
+
+    def _snapshot(self) -> dict:
+        parsed = self._parsed()
+        by_key: dict = {}
+        for entry in parsed.entries:
+            if entry.kind == "key":
+                by_key.setdefault(entry.key, []).append(entry)
+        winners = {key: parsed.winner(found) for key, found in by_key.items()}
+        return {key: parsed.data[e.value_start : e.value_end] for key, e in winners.items()}
+
+    def _checked_edit(self, edit, expected_change: dict) -> None:
+        before = self._snapshot()
+        text = self._text
+        edit()
+        expected = dict(before)
+        expected.update(expected_change)
+        expected = {key: raw for key, raw in expected.items() if raw is not None}
+        if self._snapshot() != expected:
+            self._text = text
+            raise ValueError(
+                "cannot edit %s safely: the file's syntax around it would change other keys"
+                % ", ".join(sorted(expected_change))
+            )
+
+    def keys(self) -> list[str]:
+        return sorted({e.key for e in self._parsed().entries if e.kind == "key"}, key=qt_ini._u16key)
+
+    def get_raw(self, key: str):
+        parsed = self._parsed()
+        found = parsed.keys_named(qt_ini._normalize_key(key))
+        if not found:
+            return None
+        entry = parsed.winner(found)
+        return parsed.data[entry.value_start : entry.value_end]
+
+    def set(self, key: str, value: object) -> None:
+        key = qt_ini._normalize_key(key)
+        group = key.split("/", 1)[0]
+        if "/" in key and group.lower() == "general" and group != "General":
+            raise ValueError("group %r would be written as [%%General] and read back as 'General'" % group)
+        raw = format_value(value)
+        if self.get_raw(key) != raw or len(self._parsed().keys_named(key)) > 1:
+            self._checked_edit(lambda: self._set_raw(key, raw), {key: raw})
+
+    def _set_raw(self, key: str, raw: str) -> None:
+        parsed = self._parsed()
+        found = parsed.keys_named(key)
+        if not found:
+            self._insert(parsed, key, raw)
+            return
+        win = parsed.winner(found)
+        replace = {}
+        if parsed.data[win.value_start : win.value_end] != raw:
+            data = parsed.data
+            replace[win.index] = data[win.start : win.value_start] + raw + data[win.value_end : win.end]
+        doomed = {e.index for e in found if e is not win}
+        if replace or doomed:
+            self._text = _reference_rebuild(parsed, doomed, replace)
+
+    def remove(self, key: str) -> None:
+        key = qt_ini._normalize_key(key)
+        parsed = self._parsed()
+        prefix = key + "/"
+        doomed = {e.index for e in parsed.entries if e.kind == "key" and (e.key == key or e.key.startswith(prefix))}
+        if doomed:
+            gone = {parsed.entries[index].key: None for index in doomed}
+            self._checked_edit(lambda: setattr(self, "_text", _reference_rebuild(parsed, doomed, {})), gone)
+
+    def set_array(self, name: str, items: list) -> None:
+        name = qt_ini._normalize_key(name)
+        if not isinstance(items, (list, tuple)):
+            raise TypeError("array %r must be a list of dicts" % name)
+        wanted: dict = {}
+        for number, item in enumerate(items, 1):
+            if not isinstance(item, dict):
+                raise TypeError("array %r item %d must be a dict, got %s" % (name, number, type(item).__name__))
+            for field, value in item.items():
+                wanted["%s/%d/%s" % (name, number, qt_ini._normalize_key(field))] = value
+        wanted[name + "/size"] = len(items)
+        prefix = name + "/"
+        stale = [k for k in self.keys() if (k == name or k.startswith(prefix)) and k not in wanted]
+        for stale_key in stale:
+            self.remove(stale_key)
+        for wanted_key in sorted(wanted, key=qt_ini._u16key):
+            self.set(wanted_key, wanted[wanted_key])
+
+    def render(self) -> bytes:
+        return self._text.encode("latin-1")
+
+    def _insert(self, parsed, key: str, raw: str) -> None:
+        eol = _reference_eol(parsed)
+        section = self._target_section(parsed, key)
+        block = None
+        for candidate in parsed.blocks():
+            keys_in = [e for e in candidate if e.kind == "key"]
+            header = candidate and candidate[0].kind == "header"
+            name = candidate[0].section if header else ""
+            if name == section and (header or keys_in):
+                block = candidate
+                break
+        if block is None:
+            group = key.split("/", 1)[0] if "/" in key else ""
+            section = group + "/" if group else ""
+            line = escape_key(key[len(section) :]) + "=" + raw + eol
+            self._insert_section(parsed, group, qt_ini._section_header(group) + eol + line, eol)
+            return
+        rel = key[len(section) :]
+        line = escape_key(rel) + "=" + raw + eol
+        keys_in = [e for e in block if e.kind == "key"]
+        after = [e for e in keys_in if qt_ini._u16key(e.rel) > qt_ini._u16key(rel)]
+        pos = after[0].start if after else (keys_in[-1] if keys_in else block[0]).end
+        data = parsed.data
+        if pos > 0 and data[pos - 1] not in "\n\r":
+            line = eol + line
+        self._text = data[:pos] + line + data[pos:]
+
+    def _target_section(self, parsed, key: str) -> str:
+        if "/" not in key:
+            return ""
+        names = {e.section for e in parsed.entries if e.kind == "header" and e.section}
+        prefixes = [n for n in names if key.startswith(n)]
+        if not prefixes:
+            return key.split("/", 1)[0] + "/"
+        below = [n for n in names if not qt_ini._u16key(n) > qt_ini._u16key(key)]
+        if below:
+            chosen = max(below, key=qt_ini._u16key)
+            if chosen in prefixes:
+                return chosen
+        return max(prefixes, key=len)
+
+    def _insert_section(self, parsed, group: str, text: str, eol: str) -> None:
+        following = None
+        for header in (e for e in parsed.entries if e.kind == "header"):
+            name = header.section[:-1] if header.section else ""
+            if not group or (name and qt_ini._u16key(name) > qt_ini._u16key(group)):
+                following = header
+                break
+        data = parsed.data
+        if following is not None:
+            pos = following.index
+            while pos > 0 and _reference_is_comment(parsed, parsed.entries[pos - 1]):
+                pos -= 1
+            if all(e.kind == "bom" for e in parsed.entries[:pos]):
+                pos = following.index
+            start = parsed.entries[pos].start
+            self._text = data[:start] + text + eol + data[start:]
+            return
+        if not data or data == qt_ini._BOM:
+            self._text = data + text
+            return
+        if data[-1] not in "\n\r":
+            data += eol
+        last = parsed.entries[-1] if parsed.entries else None
+        if last is not None and not _reference_is_blank(parsed, last):
+            data += eol
+        self._text = data + text
+
+
+def reference_merge(data: bytes | None, set_values: dict, remove=(), arrays=None) -> bytes:
+    original = b"" if data is None else bytes(data)
+    doc = _ReferenceDocument(original)
+    for key in remove:
+        doc.remove(key)
+    for name, items in (arrays or {}).items():
+        doc.set_array(name, items)
+    for key, value in set_values.items():
+        doc.set(key, value)
+    result = doc.render()
+    return original if result == original else result
+
+
+# Hand-written files with what makes editing hard: BOM (and a key glued to it), mixed and bare-CR
+# line ends, unsorted and duplicated keys, [A\b] subsections, comments above headers, values spread
+# over lines, and last lines without line end or running on (open quote, trailing backslash).
+DIFF_SECTIONS = ["A", "B", "P", "PacsList", "P\\sub", "P/sub", "General", "%General", "general", "a", "Zed", "%E9"]
+DIFF_SECTIONS += ["A\\b", "P\\"]
+DIFF_KEYS = ["k", "K", "m", "z", "1\\x", "2\\x", "10\\x", "size", "sub\\k", "x%20y", "%E9", "P\\sub\\k", "b\\k", "1"]
+DIFF_RAWS = ["1", "v", '"q;x"', "a, b", "  spaced  ", '"multi\nline"', "cont\\\nued", "v ; note", "", "@Invalid()"]
+DIFF_EOLS = ["\n", "\r\n", "\r"]
+DIFF_SET_KEYS = ["k", "K", "zz", "A/k", "A/new", "A/b/k", "B/m", "P/sub/k", "P/sub/new", "P/a", "New/x", "New/y/z"]
+DIFF_SET_KEYS += ["PacsList/size", "PacsList/1/x", "General/x", "General", "a/k", "Zed/z", "\u00e9/k", "1/x", "P/x"]
+DIFF_SET_KEYS += ["\xef\xbb\xbfk", "\xef\xbb\xbf k"]  # the names Qt gives keys glued to a BOM
+DIFF_REMOVE_KEYS = DIFF_SET_KEYS + ["A", "P", "PacsList", "PacsList/1", "P/sub", "B", "Zed", "New", "a"]
+DIFF_ARRAYS = ["PacsList", "P", "A", "P/sub", "New", "A/b"]
+DIFF_VALUES = ["v", "", "a;b", 3, True, ["p", "q"], "1", "v ; note", "\u00e9", "  spaced  "]
+
+
+def random_edge_file(rng: random.Random, bom_chance: float = 0.2) -> bytes:
+    main_eol = rng.choice(DIFF_EOLS)
+
+    def eol() -> str:
+        return rng.choice(DIFF_EOLS) if rng.random() < 0.15 else main_eol
+
+    parts = []
+    if rng.random() < bom_chance:
+        parts.append("\xef\xbb\xbf")
+        if rng.random() < 0.5:
+            parts.append(rng.choice([" ", ""]) + rng.choice(DIFF_KEYS) + "=" + rng.choice(DIFF_RAWS) + eol())
+    if rng.random() < 0.3:
+        parts.append("; hand written" + eol())
+    if rng.random() < 0.3:
+        parts.append(eol())
+    for _ in range(rng.randint(0, 3)):
+        parts.append(rng.choice(DIFF_KEYS) + rng.choice(["=", " = "]) + rng.choice(DIFF_RAWS) + eol())
+    for _ in range(rng.randint(0, 5)):
+        if rng.random() < 0.3:
+            parts.append("; about it" + eol())
+        parts.append("[" + rng.choice(DIFF_SECTIONS) + "]" + eol())
+        names = [rng.choice(DIFF_KEYS) for _ in range(rng.randint(0, 5))]
+        if rng.random() < 0.5:
+            names.sort()
+        for name in names:
+            if rng.random() < 0.1:
+                parts.append(rng.choice(["; note", "junk line", "  ", ""]) + eol())
+            parts.append(name + rng.choice(["=", " = ", "\t=  "]) + rng.choice(DIFF_RAWS) + eol())
+        if rng.random() < 0.5:
+            parts.append(eol())
+    text = "".join(parts)
+    roll = rng.random()
+    if roll < 0.15:
+        text = text.rstrip("\r\n")
+    elif roll < 0.22:
+        text += rng.choice(['tail="open', "tail=x\\", 'junk "', "[Open", "; last comment", "  "])
+    return text.encode("latin-1")
+
+
+def random_edge_changes(rng: random.Random) -> tuple[dict, list, dict]:
+    remove = [rng.choice(DIFF_REMOVE_KEYS) for _ in range(rng.choice([0, 0, 1, 2, 3]))]
+    arrays = {}
+    for _ in range(rng.choice([0, 0, 1, 1, 2])):
+        fields = rng.sample(["x", "k", "AETitle", "z"], rng.randint(1, 3))
+        arrays[rng.choice(DIFF_ARRAYS)] = [
+            {field: rng.choice(DIFF_VALUES) for field in fields if rng.random() < 0.9} for _ in range(rng.randint(0, 4))
+        ]
+    values = {rng.choice(DIFF_SET_KEYS): rng.choice(DIFF_VALUES) for _ in range(rng.randint(0, 5))}
+    return values, remove, arrays
+
+
+def outcome(function, *args) -> tuple:
+    """The bytes returned, or the exception raised (type and message)."""
+    try:
+        return ("bytes", function(*args))
+    except (ValueError, TypeError) as error:
+        return (type(error).__name__, str(error))
+
+
+@pytest.mark.parametrize("seed, bom_chance", [(1, 0.2), (2, 0.2), (3, 1.0)])
+def test_merge_equals_per_key_reference_on_random_files(seed, bom_chance):
+    rng = random.Random(seed)
+    written = refused = 0
+    for _ in range(700):
+        data = random_edge_file(rng, bom_chance)
+        values, remove, arrays = random_edge_changes(rng)
+        expected = outcome(reference_merge, data, values, remove, arrays)
+        assert outcome(merge, data, values, remove, arrays) == expected, (data, values, remove, arrays)
+        written += expected[0] == "bytes"
+        refused += expected[0] == "ValueError" and expected[1].startswith("cannot edit")
+    # the random files must reach both outcomes for the comparison to mean anything
+    assert written > 500 and refused > 10
+
+
+def test_document_edits_equal_per_key_reference_and_survive_refusals():
+    rng = random.Random(11)
+    for _ in range(300):
+        data = random_edge_file(rng, 0.3)
+        ours, reference = QtIniDocument.parse(data), _ReferenceDocument(data)
+        for _ in range(rng.randint(1, 6)):
+            roll = rng.random()
+            if roll < 0.5:
+                call = ("set", rng.choice(DIFF_SET_KEYS), rng.choice(DIFF_VALUES))
+            elif roll < 0.8:
+                call = ("remove", rng.choice(DIFF_REMOVE_KEYS))
+            else:
+                items = [{rng.choice(["x", "k"]): rng.choice(DIFF_VALUES)} for _ in range(rng.randint(0, 3))]
+                call = ("set_array", rng.choice(DIFF_ARRAYS), items)
+            expected = outcome(getattr(reference, call[0]), *call[1:])
+            assert outcome(getattr(ours, call[0]), *call[1:]) == expected, (data, call)
+            # a refused edit leaves the document as it was, and later edits still work
+            assert ours.render() == reference.render(), (data, call)
+
+
+EDGE_CASES = {
+    # removing the key glued to the BOM glues the next key: Qt would rename it, so refuse
+    "bom_unglue": (b"\xef\xbb\xbfk=1\nm=2\n", {}, ["\xef\xbb\xbfk"], {}),
+    "bom_unglue_blank_between": (b"\xef\xbb\xbfk=1\n\nm=2\n", {}, ["\xef\xbb\xbfk"], {}),
+    "bom_insert_before_glued": (b"\xef\xbb\xbfm=1\n", {"a": 1}, [], {}),
+    "bom_insert_after_glued": (b"\xef\xbb\xbfm=1\n", {"\xff": 1}, [], {}),
+    "bom_section_before_glued_header": (b"\xef\xbb\xbf[M]\nm=1\n", {"A/a": 1}, [], {}),
+    # "a=1\r" followed by the blank "\n" line becomes one CRLF line end once "b" is gone
+    "cr_then_lf_join": (b"[A]\ra=1\rb=2\n\n[B]\rc=3\r", {"A/z": 1}, ["A/b"], {}),
+    "cr_insert_before_lf_blank": (b"[A]\ra=1\n\n[B]\rb=1\r", {"A/z": 1, "A/zz": 2, "C/c": 3}, [], {}),
+    "open_quote_at_end": (b'[A]\na=1\ntail="open', {"A/z": 1}, [], {}),
+    "open_quote_repaired_first": (b'[A]\na=1\ntail="open', {"A/tail": "x", "A/z": 1}, [], {}),
+    "open_quote_repaired_later": (b'[A]\na=1\ntail="open', {"A/z": 1, "A/tail": "x"}, [], {}),
+    "backslash_then_new_section": (b"[A]\ntail=x\\", {"B/b": 1}, [], {}),
+    "no_final_line_end": (b"[A]\na=1", {"A/b": 1, "B/b": 2}, [], {}),
+    "comment_moves_with_new_section": (b"[A]\na=1\n\n; about C\n[C]\nc=1\n", {"B/b": 1}, [], {}),
+    "comment_opening_file_stays": (b"; top\n[C]\nc=1\n", {"B/b": 1, "k": 2}, [], {}),
+    "subsection_wins": (b"[P]\nsub\\k=1\n[P\\sub]\nk=2\n", {"P/sub/k": 3, "P/sub/a": 4}, [], {}),
+    "duplicates_dropped": (b"[A]\nk=1\nk=2\n[B]\nx=1\n[A]\nk=3\n", {"A/k": 3}, [], {}),
+    "remove_then_set_moves_key": (b"[B]\nx=1\n\n[A]\nx=1\n", {"A/x": 2}, ["A/x"], {}),
+    "array_shrinks_and_section_goes": (b"[P]\n1\\x=a\n2\\x=b\nsize=2\n[Q]\nq=1\n", {}, [], {"P": []}),
+    "array_over_stale_parent_key": (b"[P]\n1=x\n1\\x=a\nsize=1\n", {}, [], {"P": [{"x": "b"}]}),
+    "array_in_unsorted_section": (b"[P]\nsize=1\n1\\x=a\nz=1\nb=2\n", {}, [], {"P": [{"x": "a"}, {"x": "c"}]}),
+}
+
+
+@pytest.mark.parametrize("name", sorted(EDGE_CASES))
+def test_merge_edge_cases_equal_per_key_reference(name):
+    data, values, remove, arrays = EDGE_CASES[name]
+    expected = outcome(reference_merge, data, values, remove, arrays)
+    assert outcome(merge, data, values, remove, arrays) == expected
+
+
+def test_merge_refuses_where_one_edit_at_a_time_would_have():
+    # The per-key order matters: inserting A/z first would be swallowed by the open quote,
+    # even though replacing A/tail later would make the final text fine.  Still refused.
+    with pytest.raises(ValueError, match="A/z safely"):
+        merge(b'[A]\na=1\ntail="open', {"A/z": 1, "A/tail": "x"})
+    assert merge(b'[A]\na=1\ntail="open', {"A/tail": "x", "A/z": 1}) == b"[A]\na=1\ntail=x\nz=1\n"
+    with pytest.raises(ValueError, match="safely"):
+        merge(b"\xef\xbb\xbfk=1\nm=2\n", {}, ["\xef\xbb\xbfk"])  # Qt names the glued key so
+
+
+def test_final_check_refuses_what_the_per_edit_checks_miss(monkeypatch):
+    # blind the check for last lines that run on: the one parse of the result must still refuse
+    monkeypatch.setattr(qt_ini, "_runs_on", lambda text, following: False)
+    for base in (b'[A]\na=1\ntail="open', b"[A]\na=1\ntail=x\\"):
+        with pytest.raises(ValueError, match="safely"):
+            merge(base, {"A/z": "v"})
+        with pytest.raises(ValueError, match="safely"):
+            merge(base, {"Z/k": "v"})
+
+
+# ---------------------------------------------------------------------------
+# 8. Cost of merge(): parses, not timings
+# ---------------------------------------------------------------------------
+
+
+def big_pacs_list(count: int, host: str = "10.0") -> list[dict]:
+    return [
+        {"AETitle": "PACS%d" % i, "PacsHostname": "%s.%d.%d" % (host, i // 250, i % 250), "PacsPort": 104}
+        | {"Institution": "H\u00f2spital %d" % i, "QueryRetrieveServiceEnabled": True, "Description": ""}
+        for i in range(count)
+    ]
+
+
+@pytest.fixture
+def parse_counter(monkeypatch):
+    """Counts full parses (_Parsed) and Qt line reads (_read_ini_line) while a test runs."""
+    counts = {"parses": 0, "line_reads": 0}
+    parsed_init = qt_ini._Parsed.__init__
+    read_line = qt_ini._read_ini_line
+
+    def counting_init(self, data):
+        counts["parses"] += 1
+        parsed_init(self, data)
+
+    def counting_read(data, pos):
+        counts["line_reads"] += 1
+        return read_line(data, pos)
+
+    monkeypatch.setattr(qt_ini._Parsed, "__init__", counting_init)
+    monkeypatch.setattr(qt_ini, "_read_ini_line", counting_read)
+    return counts
+
+
+@pytest.mark.parametrize(
+    "before, after",
+    [
+        (None, 200),  # a new file
+        (200, 200),  # nothing to do
+        (200, "changed"),  # one field of every item
+        (200, 1),  # shrink
+        (1, 200),  # grow
+    ],
+)
+def test_merge_parses_a_constant_number_of_times(parse_counter, before, after):
+    settings = {"PACS/pacsparam/localPort": "4006", "PACS/defaultPACSListToQuery": ""}
+    data = None if before is None else merge(None, settings, [], {"PacsList": big_pacs_list(before)})
+    items = big_pacs_list(200, "10.1") if after == "changed" else big_pacs_list(after)
+    parse_counter.update(parses=0, line_reads=0)
+    result = merge(data, settings, [], {"PacsList": items})
+    lines = result.count(b"\n")
+    assert lines > 5 * len(items)
+    # one parse of the input, one check of the output, whatever the number of keys
+    assert parse_counter["parses"] == (1 if result == data else 2)
+    # and no hidden re-reading: Qt's line reader runs a bounded number of times per line
+    assert parse_counter["line_reads"] <= 3 * (lines + (data or b"").count(b"\n") + 2)
+
+
+def test_document_set_array_parses_a_constant_number_of_times(parse_counter):
+    doc = QtIniDocument.parse(merge(None, {}, [], {"PacsList": big_pacs_list(150)}))
+    parse_counter.update(parses=0, line_reads=0)
+    doc.set_array("PacsList", big_pacs_list(150, "10.1"))
+    assert parse_counter["parses"] == 2
+    assert doc.get("PacsList/150/PacsHostname") == "10.1.0.149"
+    doc.set("PacsList/size", 150)  # the check's parse is reused by the next edit
+    assert parse_counter["parses"] == 2

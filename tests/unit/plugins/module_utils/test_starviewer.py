@@ -360,7 +360,7 @@ def _qt_parse(expr: str, table: dict[str, str]) -> str | None:
     reg = QRegExp("(%" + "%|%".join(keys) + "%)" + r"(\[\d+:\S?\])?")
     mask_reg = QRegExp(r"\[(\d+):(\S)?\]")
     text = expr
-    for _ in range(200):
+    for _n in range(200):
         index = reg.indexIn(text)
         if index == -1:
             return text
@@ -397,8 +397,8 @@ def test_ae_title_expr_matches_qregexp(ip):
     else:
         table.update({"IP": "N/A", "IP.1": "[N/A]", "IP.2": "[N/A]", "IP.3": "[N/A]", "IP.4": "[N/A]"})
     checked = 0
-    for _ in range(4000):
-        expr = "".join(rng.choice(_PIECES) for _ in range(rng.randint(1, 9)))
+    for _n in range(4000):
+        expr = "".join(rng.choice(_PIECES) for _n in range(rng.randint(1, 9)))
         expected = _qt_parse(expr, table)
         if expected is None:
             continue
@@ -411,8 +411,8 @@ def test_find_token_matches_qregexp_first_match():
     qtcore = pytest.importorskip("PyQt5.QtCore")
     reg = qtcore.QRegExp("(%" + "%|%".join(sv._PARSER_KEYS) + "%)" + r"(\[\d+:\S?\])?")
     rng = random.Random(7)
-    for _ in range(4000):
-        text = "".join(rng.choice(_PIECES) for _ in range(rng.randint(1, 8)))
+    for _n in range(4000):
+        text = "".join(rng.choice(_PIECES) for _n in range(rng.randint(1, 8)))
         index = reg.indexIn(text)
         token = sv._find_token(sv._utf16_units(text))
         if index == -1:
@@ -468,7 +468,9 @@ def test_pacs_array_types():
     assert set(wado) == {"ID", "Type", "BaseUri", "Institution", "Location", "Description"}
     assert set(hybrid) == set(dimse) | {"BaseUri"}
     assert dimse["ID"] == "0" and hybrid["ID"] == "2"
-    assert type(dimse["PacsPort"]) is int and type(dimse["StoreServicePort"]) is int
+    # Integers, not booleans (bool is an int subclass) and not numeric strings.
+    assert all(isinstance(dimse[key], int) and not isinstance(dimse[key], bool)
+               for key in ("PacsPort", "StoreServicePort"))
     assert dimse["QueryRetrieveServiceEnabled"] is True
     assert isinstance(wado["BaseUri"], QtUrl)
 
@@ -486,7 +488,7 @@ def test_unicode_descriptive_fields_pass_through():
     pacs = [{"ae_title": "PACS", "hostname": "h", "port": 104, **names}]
     [item] = sv.build_settings({"starviewer_pacs": pacs})["arrays"]["PacsList"]
     assert (item["Institution"], item["Location"], item["Description"]) == tuple(names.values())
-    assert all(type(item[field]) is str for field in ("Institution", "Location", "Description"))
+    assert all(isinstance(item[field], str) for field in ("Institution", "Location", "Description"))
 
 
 @pytest.mark.parametrize(("items", "message"), [

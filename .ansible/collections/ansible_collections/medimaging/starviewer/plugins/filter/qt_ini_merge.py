@@ -1,0 +1,29 @@
+# Copyright: contributors to medimaging.starviewer
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+from __future__ import annotations
+
+from ansible.errors import AnsibleFilterError
+
+from ansible_collections.medimaging.starviewer.plugins.module_utils.qt_ini import merge
+from ansible_collections.medimaging.starviewer.plugins.module_utils.settings_args import decode_array, decode_values
+
+
+def qt_ini_merge(content, set_values=None, remove=None, arrays=None):
+    """Text of a Qt INI file after the qt_settings module's merge (Latin-1 text in and out, as the probe returns it)."""
+    if content is not None and not isinstance(content, str):
+        raise AnsibleFilterError("qt_ini_merge: input must be the file text or null, got %s" % type(content).__name__)
+    try:
+        values = decode_values(set_values or {})
+        whole = {name: decode_array(items, name) for name, items in (arrays or {}).items()}
+    except ValueError as exc:
+        raise AnsibleFilterError("qt_ini_merge: %s" % exc) from exc
+    before = content.encode("latin-1") if content is not None else None
+    try:
+        return merge(before, values, list(remove or []), whole).decode("latin-1")
+    except (ValueError, TypeError) as exc:
+        raise AnsibleFilterError("qt_ini_merge: %s" % exc) from exc
+
+
+class FilterModule:
+    def filters(self):
+        return {"qt_ini_merge": qt_ini_merge}
