@@ -163,9 +163,9 @@ def baseline_inventory(hosts: list[str], site_inventory: Path) -> Path:
 
 def pacs_list(size: int) -> list[dict]:
     """PACS list of ``size`` entries: the manual's Annex A first, then invented DIMSE/WADO servers."""
-    import yaml
+    from ansible.parsing.dataloader import DataLoader
 
-    annex = yaml.safe_load((EXAMPLE / "group_vars" / "all.yml").read_text())["starviewer_pacs"]
+    annex = _plain(DataLoader().load_from_file(str(EXAMPLE / "group_vars" / "all.yml")))["starviewer_pacs"]
     items = [dict(item) for item in annex[:size]]
     for number in range(len(items) + 1, size + 1):
         item = {
@@ -361,6 +361,8 @@ class Bench:
                 details["same_settings_as_baseline"] = site_dump == baseline_dump
                 if site_dump != baseline_dump:
                     details["settings_difference"] = {"site": site_dump, "baseline": baseline_dump}
+                    (WORK / "settings-difference.json").write_text(json.dumps(details["settings_difference"],
+                                                                              indent=1, ensure_ascii=False))
                     log("WARNING: the baseline's settings differ from site.yml's (see results.json)")
         # PACS-list sizes: converge once with the list (not timed), then time re-runs.
         pacs: dict = {}

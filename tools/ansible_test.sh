@@ -79,4 +79,17 @@ case $cmd in
   units) mode=--venv ;;
   *) mode=--local ;;
 esac
+# validate-modules reads a PowerShell module's argument spec with pwsh, which these machines cannot install (pslint
+# skips itself without it). For the full sanity run, the .ps1 modules are then left out of that one test only: every
+# other test still checks them, and their .py documentation is still validated. molecule/windows runs them for real.
+if [ "$cmd" = sanity ] && [ $# -eq 0 ] && ! command -v pwsh >/dev/null; then
+  excludes=()
+  while IFS= read -r -d '' ps1; do excludes+=(--exclude "$ps1"); done \
+    < <(find plugins/modules -name '*.ps1' -print0 2>/dev/null | sort -z)
+  if [ ${#excludes[@]} -gt 0 ]; then
+    echo "pwsh not found: validate-modules leaves out $((${#excludes[@]} / 2)) PowerShell module(s)" >&2
+    ansible-test sanity "$mode" --color no --skip-test validate-modules
+    exec ansible-test sanity "$mode" --color no --test validate-modules "${excludes[@]}"
+  fi
+fi
 exec ansible-test "$cmd" "$mode" --color no "$@"

@@ -41,7 +41,7 @@ extends_documentation_fragment:
 seealso:
   - module: medimaging.starviewer.starviewer_wipe
 author:
-  - medimaging.starviewer maintainers
+  - medimaging.starviewer maintainers (@medimaging)
 """
 
 EXAMPLES = r"""

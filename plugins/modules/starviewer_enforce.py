@@ -54,7 +54,7 @@ seealso:
   - module: medimaging.starviewer.qt_settings
   - module: medimaging.starviewer.starviewer_wipe
 author:
-  - medimaging.starviewer maintainers
+  - medimaging.starviewer maintainers (@medimaging)
 """
 
 EXAMPLES = r"""
@@ -138,7 +138,8 @@ def _plan_account(account: dict, keys: list) -> tuple[list, list, list]:
 def main() -> None:
     module = AnsibleModule(
         argument_spec={
-            "keys": {"type": "list", "elements": "str", "required": True},
+            # Setting names, not secrets.
+            "keys": {"type": "list", "elements": "str", "required": True, "no_log": False},
             "users": {"type": "list", "elements": "str", "default": []},
             "programs": {"type": "list", "elements": "path", "default": ["/opt/starviewer/starviewer"]},
         },

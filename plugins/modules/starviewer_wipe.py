@@ -87,7 +87,7 @@ seealso:
   - module: medimaging.starviewer.starviewer_audit
   - module: medimaging.starviewer.starviewer_enforce
 author:
-  - medimaging.starviewer maintainers
+  - medimaging.starviewer maintainers (@medimaging)
 """
 
 EXAMPLES = r"""

@@ -183,9 +183,8 @@ def test_a_value_deletion_under_a_missing_key_would_create_it(wine):
     assert "Software\\GILab\\Starviewer\\PACS" in _state(wine, "HKEY_USERS\\" + ENTRA)
 
 
-def _render_uninstall(product: str) -> str:
-    playbook = ROOT / ".cache" / "render-uninstall.yml"
-    playbook.parent.mkdir(exist_ok=True)
+def _render_uninstall(product: str, directory: Path) -> str:
+    playbook = directory / "render-uninstall.yml"
     playbook.write_text("""---
 - name: Render the uninstall role's msiexec command line
   hosts: localhost
@@ -224,7 +223,7 @@ def test_uninstall_command_line_removes_the_msi(wine, tmp_path):
     found = make_action(MsiInfo, {}, WineRegistry(wine)).run(task_vars={})
     assert [item["product_code"] for item in found["products"]] == [product]
 
-    command = _render_uninstall(product)
+    command = _render_uninstall(product, tmp_path)
     assert command == ('msiexec.exe /x %s /qn /norestart '
                        '/l*v "C:\\ProgramData\\medimaging.starviewer\\%s.uninstall.log"' % (product, product))
     (wine.drive_c / "ProgramData" / "medimaging.starviewer").mkdir(parents=True, exist_ok=True)
