@@ -156,7 +156,7 @@ def vf(tmp_path_factory):
     if missing:
         pytest.fail("missing on this machine: %s (.ci/run installs them)" % ", ".join(missing))
     tmp = tmp_path_factory.mktemp("verify")
-    subprocess.run(["ip", "netns", "del", NETNS], capture_output=True)  # left over by an interrupted run
+    subprocess.run(["ip", "netns", "del", NETNS], capture_output=True, check=False)  # left over by an interrupted run
     subprocess.run(["ip", "netns", "add", NETNS], check=True, capture_output=True)
     servers = []
     lab = Lab(tmp, name="vf", octet=OCTET, hosts=HOSTS, netns=NETNS)
@@ -189,7 +189,7 @@ def vf(tmp_path_factory):
         for server in servers:
             server.stop()
         lab.down()
-        subprocess.run(["ip", "netns", "del", NETNS], capture_output=True)
+        subprocess.run(["ip", "netns", "del", NETNS], capture_output=True, check=False)
 
 
 def summary(run: Run) -> dict:
@@ -267,7 +267,7 @@ def _listen(lab: Lab, host: str, program: str, port: int) -> None:
     code = "import socket, time; s = socket.socket(); s.bind(('0.0.0.0', %d)); s.listen(); time.sleep(900)" % port
     lab.sh(host, "mkdir -p /tmp/vf && ln -sf /usr/bin/python3 /tmp/vf/%s && "
                  "(setsid /tmp/vf/%s -c %s </dev/null >/dev/null 2>&1 &)" % (program, program, json.dumps(code)))
-    for _ in range(50):
+    for _attempt in range(50):
         if lab.sh(host, "grep -q ':%04X 00000000:0000 0A' /proc/net/tcp" % port, check=False).returncode == 0:
             return
         time.sleep(0.1)

@@ -166,8 +166,8 @@ def test_enforce_reg_removes_the_system_keys_and_creates_nothing(wine):
                        "Software\\GILab\\OrganizationDefaults", "Software\\GILab\\OrganizationDefaults\\PACS"):
             expected.setdefault(parent, {})
         assert after == expected
-    assert _state(wine, "HKEY_USERS\\" + ENTRA) == {"": {}, "Software": {},
-                                                     "Software\\Vendor": {"keep": RegValue(REG_DWORD, 1)}}
+    assert _state(wine, "HKEY_USERS\\" + ENTRA) == {
+        "": {}, "Software": {}, "Software\\Vendor": {"keep": RegValue(REG_DWORD, 1)}}
 
     # A second run finds nothing left to delete.
     again = {hive: _slurp(wine.reg_export(hive + "\\Software\\GILab")) for hive in ("HKEY_USERS\\" + JDOE,)}
@@ -209,8 +209,8 @@ def test_uninstall_command_line_removes_the_msi(wine, tmp_path):
         pytest.fail("wixl is not installed: apt-get install -y wixl msitools")
     product = "{5B7E0C1A-2D3F-4A5B-8C6D-7E8F9A0B1C2D}"
     source = (ROOT / "tests" / "fixtures" / "windows" / "starviewer.wxs").read_text()
-    (tmp_path / "starviewer.wxs").write_text(source.replace("@VERSION@", "2.0.0").replace("@PRODUCT_CODE@",
-                                                                                       product.strip("{}")))
+    (tmp_path / "starviewer.wxs").write_text(
+        source.replace("@VERSION@", "2.0.0").replace("@PRODUCT_CODE@", product.strip("{}")))
     (tmp_path / "starviewer.exe").write_bytes(b"stand-in\n")
     subprocess.run(["wixl", "-a", "x64", "-o", "sv.msi", "starviewer.wxs"], cwd=tmp_path, check=True,
                    capture_output=True)

@@ -179,8 +179,8 @@ def test_qido_rows(result, ok, detail):
 
 def test_hybrid_http_rows():
     item = {"base_uri": "http://10.0.0.3/wado"}
-    rows = _rows({"http": {"results": [dict(item=item, status=404), dict(item=dict(base_uri="http://x/"), status=-1,
-                                                                               msg="refused")]}})
+    refused = dict(item=dict(base_uri="http://x/"), status=-1, msg="refused")
+    rows = _rows({"http": {"results": [dict(item=item, status=404), refused]}})
     assert rows[("wado-uri-http", "http://10.0.0.3/wado")]["ok"] is True
     assert rows[("wado-uri-http", "http://x/")]["ok"] is False
 

@@ -1112,13 +1112,13 @@ def random_edge_file(rng: random.Random, bom_chance: float = 0.2) -> bytes:
         parts.append("; hand written" + eol())
     if rng.random() < 0.3:
         parts.append(eol())
-    for _ in range(rng.randint(0, 3)):
+    for _line in range(rng.randint(0, 3)):
         parts.append(rng.choice(DIFF_KEYS) + rng.choice(["=", " = "]) + rng.choice(DIFF_RAWS) + eol())
-    for _ in range(rng.randint(0, 5)):
+    for _section in range(rng.randint(0, 5)):
         if rng.random() < 0.3:
             parts.append("; about it" + eol())
         parts.append("[" + rng.choice(DIFF_SECTIONS) + "]" + eol())
-        names = [rng.choice(DIFF_KEYS) for _ in range(rng.randint(0, 5))]
+        names = [rng.choice(DIFF_KEYS) for _key in range(rng.randint(0, 5))]
         if rng.random() < 0.5:
             names.sort()
         for name in names:
@@ -1137,14 +1137,14 @@ def random_edge_file(rng: random.Random, bom_chance: float = 0.2) -> bytes:
 
 
 def random_edge_changes(rng: random.Random) -> tuple[dict, list, dict]:
-    remove = [rng.choice(DIFF_REMOVE_KEYS) for _ in range(rng.choice([0, 0, 1, 2, 3]))]
+    remove = [rng.choice(DIFF_REMOVE_KEYS) for _key in range(rng.choice([0, 0, 1, 2, 3]))]
     arrays = {}
-    for _ in range(rng.choice([0, 0, 1, 1, 2])):
+    for _array in range(rng.choice([0, 0, 1, 1, 2])):
         fields = rng.sample(["x", "k", "AETitle", "z"], rng.randint(1, 3))
         arrays[rng.choice(DIFF_ARRAYS)] = [
-            {field: rng.choice(DIFF_VALUES) for field in fields if rng.random() < 0.9} for _ in range(rng.randint(0, 4))
+            {field: rng.choice(DIFF_VALUES) for field in fields if rng.random() < 0.9} for _item in range(rng.randint(0, 4))
         ]
-    values = {rng.choice(DIFF_SET_KEYS): rng.choice(DIFF_VALUES) for _ in range(rng.randint(0, 5))}
+    values = {rng.choice(DIFF_SET_KEYS): rng.choice(DIFF_VALUES) for _key in range(rng.randint(0, 5))}
     return values, remove, arrays
 
 
@@ -1160,7 +1160,7 @@ def outcome(function, *args) -> tuple:
 def test_merge_equals_per_key_reference_on_random_files(seed, bom_chance):
     rng = random.Random(seed)
     written = refused = 0
-    for _ in range(700):
+    for _file in range(700):
         data = random_edge_file(rng, bom_chance)
         values, remove, arrays = random_edge_changes(rng)
         expected = outcome(reference_merge, data, values, remove, arrays)
@@ -1173,17 +1173,17 @@ def test_merge_equals_per_key_reference_on_random_files(seed, bom_chance):
 
 def test_document_edits_equal_per_key_reference_and_survive_refusals():
     rng = random.Random(11)
-    for _ in range(300):
+    for _file in range(300):
         data = random_edge_file(rng, 0.3)
         ours, reference = QtIniDocument.parse(data), _ReferenceDocument(data)
-        for _ in range(rng.randint(1, 6)):
+        for _edit in range(rng.randint(1, 6)):
             roll = rng.random()
             if roll < 0.5:
                 call = ("set", rng.choice(DIFF_SET_KEYS), rng.choice(DIFF_VALUES))
             elif roll < 0.8:
                 call = ("remove", rng.choice(DIFF_REMOVE_KEYS))
             else:
-                items = [{rng.choice(["x", "k"]): rng.choice(DIFF_VALUES)} for _ in range(rng.randint(0, 3))]
+                items = [{rng.choice(["x", "k"]): rng.choice(DIFF_VALUES)} for _item in range(rng.randint(0, 3))]
                 call = ("set_array", rng.choice(DIFF_ARRAYS), items)
             expected = outcome(getattr(reference, call[0]), *call[1:])
             assert outcome(getattr(ours, call[0]), *call[1:]) == expected, (data, call)

@@ -38,7 +38,7 @@ def test_associate_rq_layout():
     assert body[20:36] == b"RADWS042        "
     assert body[36:68] == b"\0" * 32
     items = _items(body[68:])
-    assert [t for t, _ in items] == [0x10, 0x20, 0x50]
+    assert [t for t, _value in items] == [0x10, 0x20, 0x50]
     assert items[0][1] == b"1.2.840.10008.3.1.1.1"
     context = items[1][1]
     assert context[0] == 1 and context[0] % 2 == 1  # presentation context IDs are odd
@@ -127,7 +127,7 @@ class Peer:
         self.thread.start()
 
     def _serve(self):
-        conn, _ = self.sock.accept()
+        conn, _address = self.sock.accept()
         try:
             self.script(self, conn)
         except (ConnectionError, OSError):
@@ -180,7 +180,7 @@ def test_success_with_fragmented_response_and_release(peer):
     assert result["dimse_status"] == 0
     assert result["latency_ms"] is not None and result["elapsed_ms"] >= result["latency_ms"]
     assert "success" in result["msg"] and "CALLER" in result["msg"]
-    assert [t for t, _ in p.received] == [1, 4, 5]  # A-ASSOCIATE-RQ, P-DATA-TF, A-RELEASE-RQ
+    assert [t for t, _pdu in p.received] == [1, 4, 5]  # A-ASSOCIATE-RQ, P-DATA-TF, A-RELEASE-RQ
 
 
 @pytest.mark.parametrize(("source", "reason", "text"), [
