@@ -40,7 +40,7 @@ DOC_END = "<!-- bench:end -->"
 # Actions that never reach the managed host (they run in the controller's worker process).
 CONTROLLER_ACTIONS = {
     "set_fact", "debug", "assert", "fail", "meta", "include_role", "include_tasks", "import_role", "import_tasks",
-    "add_host", "group_by", "include_vars", "starviewer_config", "starviewer_installer", "starviewer_preflight",
+    "add_host", "group_by", "include_vars", "validate_argument_spec", "starviewer_config", "starviewer_installer", "starviewer_preflight",
 }
 
 sys.path.insert(0, str(ROOT / ".cache" / "collections"))
@@ -93,9 +93,9 @@ def _plain(value):
 
 
 def _yaml_unsafe(text: str) -> str:
-    # JSON strings are valid YAML double-quoted scalars; !unsafe keeps Starviewer's {%...%} away from Jinja.
-    # An empty !unsafe scalar would load as null, and an empty string needs no protection.
-    return "!unsafe " + json.dumps(text) if text else '""'
+    # JSON strings are valid YAML double-quoted scalars; !unsafe keeps Starviewer's {%...%} away from Jinja. Only
+    # where needed: Ansible's !unsafe re-resolves the scalar ("true" would load as a boolean, "" as null).
+    return ("!unsafe " if "{" in text else "") + json.dumps(text)
 
 
 def split_qt_ini(text: str) -> list[dict]:
@@ -288,7 +288,7 @@ class Bench:
     def instrumented(self, label: str, inventory: Path, playbook: Path, *more: str) -> dict:
         """A run under strace (installer opens on the controller) with -vvv (transfers and SSH round trips)."""
         trace = WORK / ("strace-%s.txt" % label)
-        record = self.run(label, ["strace", "-f", "-qq", "-e", "trace=openat", "-o", str(trace), "ansible-playbook",
+        record = self.run(label, ["strace", "-f", "-qq", "--seccomp-bpf", "-e", "trace=openat", "-o", str(trace), "ansible-playbook",
                                   "-vvv", "-i", str(inventory), *self.extra, *more, str(playbook)],
                           callback="ansible.builtin.default")
         installer = str(self.deb)

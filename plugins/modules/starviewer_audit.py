@@ -6,7 +6,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 module: starviewer_audit
 short_description: Append the per-host, per-user records of a Starviewer data wipe to a JSON-lines audit file
-version_added: 0.1.0
+version_added: 0.2.0
 description:
   - Turns the results of M(medimaging.starviewer.starviewer_wipe) for many hosts into one JSON object per host and
     account (time, host, host name, user, uid, paths with their file and byte counts, totals, outcome, refused
@@ -22,12 +22,12 @@ options:
     description: The audit file.
     type: path
     required: true
-    version_added: 0.1.0
+    version_added: 0.2.0
   results:
     description: Inventory host name to the registered result of the wipe task on that host (or null).
     type: dict
     required: true
-    version_added: 0.1.0
+    version_added: 0.2.0
 attributes:
   check_mode:
     support: full

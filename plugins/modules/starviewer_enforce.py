@@ -6,7 +6,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 module: starviewer_enforce
 short_description: Remove users' own values of system-level Starviewer settings so the system value applies
-version_added: 0.1.0
+version_added: 0.2.0
 description:
   - Starviewer 2.0 never loads C(settingsAccessLevel.ini), so a value a user saved always wins over the system
     settings file (Qt reads the user's files first and falls back to C(/etc/xdg) only for missing keys). This
@@ -23,7 +23,7 @@ options:
     type: list
     elements: str
     required: true
-    version_added: 0.1.0
+    version_added: 0.2.0
   users:
     description:
       - Account names. Empty means every account the passwd database enumerates whose home is not C(/).
@@ -31,14 +31,14 @@ options:
     type: list
     elements: str
     default: []
-    version_added: 0.1.0
+    version_added: 0.2.0
   programs:
     description:
       - Paths of the Starviewer executable, to find running instances (see M(medimaging.starviewer.starviewer_wipe)).
     type: list
     elements: path
     default: [/opt/starviewer/starviewer]
-    version_added: 0.1.0
+    version_added: 0.2.0
 attributes:
   check_mode:
     support: full

@@ -6,7 +6,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 module: starviewer_wipe
 short_description: Delete Starviewer user data (patient DICOM cache, database, logs) of Linux accounts, safely
-version_added: 0.1.0
+version_added: 0.2.0
 description:
   - Deletes, for every account of the workstation or for the accounts named in O(users), Starviewer's per-user
     data folder C(~/.starviewer) (image cache with patient DICOM files, local database, logs, crash dumps, hanging
@@ -33,22 +33,22 @@ options:
     type: list
     elements: str
     default: []
-    version_added: 0.1.0
+    version_added: 0.2.0
   config:
     description: Also delete the user configuration C(~/.config/GILab/Starviewer.conf).
     type: bool
     default: false
-    version_added: 0.1.0
+    version_added: 0.2.0
   stop_running:
     description: Stop a running Starviewer of an account instead of skipping that account.
     type: bool
     default: false
-    version_added: 0.1.0
+    version_added: 0.2.0
   stop_timeout:
     description: Seconds to wait after SIGTERM before SIGKILL.
     type: int
     default: 10
-    version_added: 0.1.0
+    version_added: 0.2.0
   programs:
     description:
       - Paths of the Starviewer executable. A process is Starviewer when its C(/proc/<pid>/exe) or its C(argv[0])
@@ -57,13 +57,13 @@ options:
     type: list
     elements: path
     default: [/opt/starviewer/starviewer]
-    version_added: 0.1.0
+    version_added: 0.2.0
   system_config_dirs:
     description: Qt's system configuration folders (C($XDG_CONFIG_DIRS)), searched after the user's files.
     type: list
     elements: path
     default: [/etc/xdg]
-    version_added: 0.1.0
+    version_added: 0.2.0
 attributes:
   check_mode:
     support: full

@@ -1142,7 +1142,8 @@ def random_edge_changes(rng: random.Random) -> tuple[dict, list, dict]:
     for _array in range(rng.choice([0, 0, 1, 1, 2])):
         fields = rng.sample(["x", "k", "AETitle", "z"], rng.randint(1, 3))
         arrays[rng.choice(DIFF_ARRAYS)] = [
-            {field: rng.choice(DIFF_VALUES) for field in fields if rng.random() < 0.9} for _item in range(rng.randint(0, 4))
+            {field: rng.choice(DIFF_VALUES) for field in fields if rng.random() < 0.9}
+            for _item in range(rng.randint(0, 4))
         ]
     values = {rng.choice(DIFF_SET_KEYS): rng.choice(DIFF_VALUES) for _key in range(rng.randint(0, 5))}
     return values, remove, arrays

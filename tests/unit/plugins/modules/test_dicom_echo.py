@@ -180,7 +180,7 @@ def test_success_with_fragmented_response_and_release(peer):
     assert result["dimse_status"] == 0
     assert result["latency_ms"] is not None and result["elapsed_ms"] >= result["latency_ms"]
     assert "success" in result["msg"] and "CALLER" in result["msg"]
-    assert [t for t, _pdu in p.received] == [1, 4, 5]  # A-ASSOCIATE-RQ, P-DATA-TF, A-RELEASE-RQ
+    assert [t for t, _data in p.received] == [1, 4, 5]  # A-ASSOCIATE-RQ, P-DATA-TF, A-RELEASE-RQ
 
 
 @pytest.mark.parametrize(("source", "reason", "text"), [

@@ -8,8 +8,6 @@ import json
 import multiprocessing
 import os
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -131,25 +129,3 @@ def test_audit_appends_from_many_processes_never_interleave(tmp_path):
     assert len({(entry["worker"], entry["index"]) for entry in map(json.loads, lines)}) == 300
     assert oct(os.stat(path).st_mode & 0o777) == "0o600"
     assert oct(os.stat(os.path.dirname(path)).st_mode & 0o777) == "0o700"
-
-
-def test_audit_module_through_ansible(tmp_path):
-    """The module as the wipe role runs it on the controller; check mode writes nothing."""
-    ansible = shutil.which("ansible") or str(Path(sys.executable).with_name("ansible"))
-    if not Path(ansible).exists():
-        pytest.skip("ansible not installed")
-    path = tmp_path / "audit.jsonl"
-    args = json.dumps({"path": str(path), "results": {"ws1": {"hostname": "ws1", "users": [
-        {"user": "a", "uid": 1001, "outcome": "nothing", "paths": [], "files": 0, "bytes": 0, "dirs": 0}]}}})
-    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=str(ROOT / ".cache" / "collections"), ANSIBLE_NOCOLOR="1",
-               ANSIBLE_LOCALHOST_WARNING="0", ANSIBLE_INVENTORY_UNPARSED_WARNING="0")
-    command = [ansible, "localhost", "-i", "localhost,", "-c", "local", "-e",
-               "ansible_python_interpreter=" + sys.executable, "-m", "medimaging.starviewer.starviewer_audit",
-               "-a", args]
-    check = subprocess.run(command + ["--check"], capture_output=True, text=True, env=env, timeout=120, check=False)
-    assert check.returncode == 0, check.stdout + check.stderr
-    assert not path.exists()
-    real = subprocess.run(command, capture_output=True, text=True, env=env, timeout=120, check=False)
-    assert real.returncode == 0, real.stdout + real.stderr
-    (record,) = [json.loads(line) for line in path.read_text().splitlines()]
-    assert (record["host"], record["hostname"], record["user"], record["outcome"]) == ("ws1", "ws1", "a", "nothing")
