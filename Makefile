@@ -11,7 +11,7 @@ DIST := $(SVLAB)/dist
 STANDIN_VERSION ?= 2.0.0-CE
 
 .PHONY: deps venv collection standin demo demo-down test lint sanity unit units tooling wine molecule integration \
-	package changelog changelog-release clean
+	package changelog changelog-release clean bench
 
 deps: venv collection
 	@command -v debootstrap >/dev/null && command -v update-desktop-database >/dev/null \
@@ -83,6 +83,22 @@ package: deps standin
 	python -m pytest -q tests/package
 
 test: lint sanity units tooling wine molecule integration package
+
+# Fleet benchmark (not part of `make test`; about an hour on 2 cores): lab hosts bench-ws-NN on 127.0.70.N, the
+# example hospital inventory, medians of BENCH_REPS runs for each fleet size in N. Writes bench/results.json,
+# docs/performance.md (measured block) and docs/performance.png. matplotlib lives in its own venv.
+N ?= 20 50
+BENCH_REPS ?= 3
+BENCH_VENV := $(SVLAB)/venv-bench-$(shell sha256sum bench/requirements.txt | cut -c1-12)
+$(BENCH_VENV)/.done: bench/requirements.txt
+	python3 -m venv $(BENCH_VENV)
+	$(BENCH_VENV)/bin/pip install -q --disable-pip-version-check -r bench/requirements.txt
+	touch $@
+
+bench: deps standin $(BENCH_VENV)/.done
+	@command -v strace >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+	  apt-get install -y -qq --no-install-recommends strace >/dev/null; }
+	python bench/run.py --n $(N) --reps $(BENCH_REPS) --plot-python $(BENCH_VENV)/bin/python
 
 # Regenerate CHANGELOG.rst from changelogs/changelog.yaml.
 changelog: deps

@@ -22,7 +22,7 @@ import subprocess
 import sys
 import time
 from collections import Counter
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -40,7 +40,8 @@ DOC_END = "<!-- bench:end -->"
 # Actions that never reach the managed host (they run in the controller's worker process).
 CONTROLLER_ACTIONS = {
     "set_fact", "debug", "assert", "fail", "meta", "include_role", "include_tasks", "import_role", "import_tasks",
-    "add_host", "group_by", "include_vars", "validate_argument_spec", "starviewer_config", "starviewer_installer", "starviewer_preflight",
+    "add_host", "group_by", "include_vars", "validate_argument_spec", "starviewer_config", "starviewer_installer",
+    "starviewer_preflight",
 }
 
 sys.path.insert(0, str(ROOT / ".cache" / "collections"))
@@ -288,8 +289,10 @@ class Bench:
     def instrumented(self, label: str, inventory: Path, playbook: Path, *more: str) -> dict:
         """A run under strace (installer opens on the controller) with -vvv (transfers and SSH round trips)."""
         trace = WORK / ("strace-%s.txt" % label)
-        record = self.run(label, ["strace", "-f", "-qq", "--seccomp-bpf", "-e", "trace=openat", "-o", str(trace), "ansible-playbook",
-                                  "-vvv", "-i", str(inventory), *self.extra, *more, str(playbook)],
+        # --seccomp-bpf stops only on openat: without it strace makes the run ten times slower.
+        strace = ["strace", "-f", "-qq", "--seccomp-bpf", "-e", "trace=openat", "-o", str(trace)]
+        record = self.run(label, [*strace, "ansible-playbook", "-vvv", "-i", str(inventory), *self.extra, *more,
+                                  str(playbook)],
                           callback="ansible.builtin.default")
         installer = str(self.deb)
         opens = 0
@@ -320,7 +323,8 @@ class Bench:
     def lab(self, hosts: list[str]):
         return self.lab_module.Lab(WORK, name=LAB_NAME, octet=OCTET, hosts=hosts)
 
-    def measure(self, count: int) -> dict:
+    def measure(self, count: int, detail: bool) -> dict:
+        """All series for one fleet size; with ``detail`` also the PACS-list sizes and the instrumented runs."""
         args = self.args
         hosts = host_names(count)
         lab = self.lab(hosts)
@@ -366,7 +370,7 @@ class Bench:
                     log("WARNING: the baseline's settings differ from site.yml's (see results.json)")
         # PACS-list sizes: converge once with the list (not timed), then time re-runs.
         pacs: dict = {}
-        for size in args.pacs:
+        for size in args.pacs if detail else ():
             path = WORK / ("pacs-%d.json" % size)
             path.write_text(json.dumps({"starviewer_pacs": pacs_list(size)}, ensure_ascii=False))
             self.playbook("site converge PACS=%d" % size, inventory, SITE, "-e", "@%s" % path)
@@ -375,7 +379,7 @@ class Bench:
             details.setdefault("pacs_rerun_calls", {})[size] = self.module_calls(pacs[size][0])
             details.setdefault("pacs_rerun_profile", {})[size] = self.profile(pacs[size][0])
         # Transfers and controller reads: one instrumented first run and one re-run (not timed for the table).
-        if not args.no_instrumented:
+        if detail and not args.no_instrumented:
             lab.reset()
             details["instrumented_first"] = self.instrumented("instrumented first", inventory, SITE)
             details["instrumented_rerun"] = self.instrumented("instrumented re-run", inventory, SITE)
@@ -408,7 +412,7 @@ class Bench:
             "rerun_over_baseline_rerun": round(med["site_rerun"] / med["baseline_rerun"], 2),
         }
         sizes = sorted(pacs, key=int)
-        if sizes:
+        if len(sizes) > 1:
             ratios["pacs_%s_over_%s" % (sizes[-1], sizes[0])] = round(
                 pacs_series[str(sizes[-1])]["median"] / pacs_series[str(sizes[0])]["median"], 2)
         per_host = {
@@ -473,10 +477,11 @@ def markdown(results: dict) -> str:
     for title, key in rows:
         out.append("| %s | " % title + " | ".join("%.1f" % results["fleets"][n]["series"][key]["median"]
                                                  for n in sizes) + " |")
-    pacs_sizes = sorted(results["fleets"][sizes[0]]["pacs_rerun"], key=int)
+    pacs_sizes = sorted({k for n in sizes for k in results["fleets"][n]["pacs_rerun"]}, key=int)
     for size in pacs_sizes:
         out.append("| site.yml re-run, %s PACS | " % size + " | ".join(
-            "%.1f" % results["fleets"][n]["pacs_rerun"][size]["median"] for n in sizes) + " |")
+            "%.1f" % results["fleets"][n]["pacs_rerun"][size]["median"] if size in results["fleets"][n]["pacs_rerun"]
+            else "–" for n in sizes) + " |")
     out.append("| site.yml re-run per host | " + " | ".join(
         "%.3f" % results["fleets"][n]["per_host_seconds"]["site_rerun_s"] for n in sizes) + " |")
     out.append("| site.yml first run per host | " + " | ".join(
@@ -492,16 +497,18 @@ def markdown(results: dict) -> str:
     inst = [("site.yml SSH commands (`-vvv`)", "instrumented_rerun", "ssh_exec_per_host"),
             ("baseline SSH commands (`-vvv`)", "instrumented_baseline_rerun", "ssh_exec_per_host")]
     for title, block, key in inst:
-        if all(block in results["fleets"][n]["details"] for n in sizes):
-            out.append("| %s | " % title + " | ".join(str(results["fleets"][n]["details"][block][key])
+        if any(block in results["fleets"][n]["details"] for n in sizes):
+            out.append("| %s | " % title + " | ".join(str(results["fleets"][n]["details"].get(block, {}).get(key, "–"))
                                                      for n in sizes) + " |")
     out += ["", "| target | " + " | ".join("N = %s" % n for n in sizes) + " |", "|---|" + "---|" * len(sizes)]
-    names = [row["target"] for row in results["fleets"][sizes[0]]["targets"]]
-    for index, name in enumerate(names):
+    names = []
+    for n in sizes:
+        names += [row["target"] for row in results["fleets"][n]["targets"] if row["target"] not in names]
+    for name in names:
         cells = []
         for n in sizes:
-            row = results["fleets"][n]["targets"][index]
-            cells.append("%s %s" % (row["measured"], "met" if row["met"] else "**missed**"))
+            row = next((r for r in results["fleets"][n]["targets"] if r["target"] == name), None)
+            cells.append("–" if row is None else "%s %s" % (row["measured"], "met" if row["met"] else "**missed**"))
         out.append("| %s | " % name + " | ".join(cells) + " |")
     out += ["", "![time against fleet size and against PACS-list size](performance.png)", "", DOC_END]
     return "\n".join(out)
@@ -526,6 +533,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--plot", type=Path, default=ROOT / "docs" / "performance.png")
     parser.add_argument("--plot-python", help="Python with matplotlib (the bench venv) to draw --plot")
     parser.add_argument("--no-instrumented", action="store_true", help="skip the strace/-vvv runs")
+    parser.add_argument("--detail-n", type=int, nargs="+",
+                        help="fleet sizes that also get the PACS-list and instrumented runs (default: the first --n)")
     parser.add_argument("--keep", action="store_true", help="leave the lab hosts running at the end")
     args = parser.parse_args(argv)
     if args.reps < 1:
@@ -535,31 +544,33 @@ def main(argv: list[str] | None = None) -> int:
     import ansible
 
     results = {"meta": {
-        "date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"), "machine": platform.node(),
+        "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"), "machine": platform.node(),
         "cpus": os.cpu_count(), "ansible_core": ansible.__version__, "reps": args.reps,
         "ansible_config": bench.env["ANSIBLE_CONFIG"], "installer": bench.deb.name,
         "installer_size": bench.deb.stat().st_size, "python": platform.python_version(),
     }, "fleets": {}}
     loads = []
+    detail = set(args.detail_n or args.n[:1])
     try:
         for count in args.n:
-            result = bench.measure(count)
+            result = bench.measure(count, count in detail)
             result["targets"] = targets(result)
             results["fleets"][str(count)] = result
             for series in list(result["series"].values()) + list(result["pacs_rerun"].values()):
                 loads += series["load1"]
             results["meta"]["load_range"] = "%.1f–%.1f" % (min(loads), max(loads))
-            # Written after every fleet size so a later failure keeps what was measured.
+            # Written after every fleet size so that a later failure keeps what was measured.
             args.out.write_text(json.dumps(strip_raw(results), indent=2, ensure_ascii=False) + "\n")
+            update_doc(args.doc, markdown(results))
+            log("wrote %s and %s" % (args.out, args.doc))
+            if args.plot_python:
+                subprocess.run([args.plot_python, str(ROOT / "bench" / "plot.py"), str(args.out), str(args.plot)],
+                               check=True)
+                log("wrote %s" % args.plot)
     finally:
         if not args.keep:
             bench.lab([]).down()
             log("lab %s stopped" % LAB_NAME)
-    update_doc(args.doc, markdown(results))
-    log("wrote %s and %s" % (args.out, args.doc))
-    if args.plot_python:
-        subprocess.run([args.plot_python, str(ROOT / "bench" / "plot.py"), str(args.out), str(args.plot)], check=True)
-        log("wrote %s" % args.plot)
     for count, result in results["fleets"].items():
         for row in result["targets"]:
             log("N=%s %-66s %-8s %s" % (count, row["target"], row["measured"], "met" if row["met"] else "MISSED"))

@@ -88,8 +88,11 @@ if [ "$cmd" = sanity ] && [ $# -eq 0 ] && ! command -v pwsh >/dev/null; then
     < <(find plugins/modules -name '*.ps1' -print0 2>/dev/null | sort -z)
   if [ ${#excludes[@]} -gt 0 ]; then
     echo "pwsh not found: validate-modules leaves out $((${#excludes[@]} / 2)) PowerShell module(s)" >&2
-    ansible-test sanity "$mode" --color no --skip-test validate-modules
-    exec ansible-test sanity "$mode" --color no --test validate-modules "${excludes[@]}"
+    # Run both halves even when the first fails, so one report shows every finding.
+    rc=0
+    ansible-test sanity "$mode" --color no --skip-test validate-modules || rc=$?
+    ansible-test sanity "$mode" --color no --test validate-modules "${excludes[@]}" || rc=$?
+    exit "$rc"
   fi
 fi
 exec ansible-test "$cmd" "$mode" --color no "$@"

@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import tarfile
 
 from ansible.plugins.action import ActionBase
 
@@ -57,6 +58,10 @@ def msi_info(path: str, version: str) -> dict:
             "upgrade_code": upgrade_code}
 
 
+# A DEB's control archive comes right after its 8-byte magic and debian-binary member; 16 MiB is far more than any.
+_DEB_HEAD = 16 << 20
+
+
 class ActionModule(ActionBase):
     TRANSFERS_FILES = False
     _supports_check_mode = True
@@ -77,7 +82,9 @@ class ActionModule(ActionBase):
         if not os.path.isfile(path):
             return dict(result, failed=True, msg="installer %r not found on the controller" % (path,))
 
-        digests = file_digests(path)
+        # One read for both hashes and, for a DEB, its control archive (which sits at the front of the file).
+        digests = file_digests(path, head=_DEB_HEAD if path.endswith(".deb") else 0)
+        head = digests.pop("head", b"")
         if digests["sha256"] != expected:
             if delete_on_mismatch:
                 os.unlink(path)
@@ -90,10 +97,12 @@ class ActionModule(ActionBase):
         info = dict(digests, path=path, filename=os.path.basename(path))
         if path.endswith(".deb"):
             try:
-                with open(path, "rb") as handle:
-                    control = deb_control(handle.read())
-            except ValueError as exc:
-                return dict(result, failed=True, msg="%s: %s" % (path, exc))
+                control = deb_control(head)
+            except (ValueError, tarfile.TarError) as exc:
+                why = str(exc)
+                if len(head) < digests["size"]:
+                    why = "no complete control archive in its first %d bytes (%s)" % (_DEB_HEAD, exc)
+                return dict(result, failed=True, msg="%s: %s" % (path, why))
             info.update(format="deb", package=control.get("Package", ""), version=control.get("Version", ""))
             if args.get("version"):
                 info["version"] = args["version"]

@@ -23,17 +23,27 @@ def normalize_sha256(value: object, variable: str) -> str:
     return text
 
 
-def file_digests(path: str) -> dict:
-    """SHA-256 and SHA-1 of a file in one read (SHA-1 is what ansible's copy module checks transfers with)."""
+def file_digests(path: str, head: int = 0) -> dict:
+    """SHA-256 and SHA-1 of a file in one read (SHA-1 is what ansible's copy module checks transfers with).
+
+    With ``head`` > 0 the result also holds its first ``head`` bytes under "head", from the same read: the DEB
+    metadata is then parsed from the very bytes that were hashed, and the installer is opened once per run.
+    """
     sha256 = hashlib.sha256()
     sha1 = hashlib.sha1()
     size = 0
+    kept = bytearray()
     with open(path, "rb") as handle:
         for block in iter(lambda: handle.read(1 << 20), b""):
             sha256.update(block)
             sha1.update(block)
             size += len(block)
-    return {"sha256": sha256.hexdigest(), "sha1": sha1.hexdigest(), "size": size}
+            if len(kept) < head:
+                kept += block[:head - len(kept)]
+    result = {"sha256": sha256.hexdigest(), "sha1": sha1.hexdigest(), "size": size}
+    if head > 0:
+        result["head"] = bytes(kept)
+    return result
 
 
 def _ar_members(data: bytes):

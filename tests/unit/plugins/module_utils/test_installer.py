@@ -83,3 +83,15 @@ def test_file_digests_match_hashlib(tmp_path):
     assert file_digests(str(path)) == {
         "sha256": hashlib.sha256(data).hexdigest(), "sha1": hashlib.sha1(data).hexdigest(), "size": len(data),
     }
+
+
+def test_file_digests_keeps_the_head_of_the_same_read(tmp_path):
+    import hashlib
+
+    data = random.Random(8).randbytes(2 * (1 << 20) + 17)
+    path = tmp_path / "blob"
+    path.write_bytes(data)
+    found = file_digests(str(path), head=(1 << 20) + 3)
+    assert found["head"] == data[:(1 << 20) + 3]
+    assert found["sha256"] == hashlib.sha256(data).hexdigest()
+    assert file_digests(str(path), head=10 * (1 << 20))["head"] == data
