@@ -17,6 +17,7 @@ import json
 import os
 import platform
 import re
+import signal
 import statistics
 import subprocess
 import sys
@@ -352,6 +353,8 @@ class Bench:
                 details["site_rerun_profile"] = self.profile(rerun)
                 details["site_rerun_calls"] = self.module_calls(rerun)
                 site_dump = self.qt_dumps(lab, hosts)
+            if rep >= args.baseline_reps:
+                continue
             lab.reset()
             first = self.playbook("baseline first #%d" % rep, baseline_inv, BASELINE)
             runs["baseline_first"].append(first)
@@ -463,12 +466,17 @@ def strip_raw(results: dict) -> dict:
 def markdown(results: dict) -> str:
     """The measured block of docs/performance.md."""
     meta = results["meta"]
-    out = [DOC_BEGIN, "",
-           "Measured %s on `%s` (%d CPUs), ansible-core %s, %d repetitions per figure (median), all figures of one "
-           "fleet size from the same run. Load average (1 min) during the run: %s."
-           % (meta["date"], meta["machine"], meta["cpus"], meta["ansible_core"], meta["reps"], meta["load_range"]),
-           ""]
     sizes = sorted(results["fleets"], key=int)
+    out = [DOC_BEGIN, "",
+           "Measured on `%s` (%d CPUs, shared with other jobs), ansible-core %s, installer %s (%d bytes). Each figure "
+           "is a median; all figures of one fleet size come from one run:" % (
+               meta["machine"], meta["cpus"], meta["ansible_core"], meta["installer"], meta["installer_size"]), ""]
+    for n in sizes:
+        done = results["fleets"][n].get("measured", {})
+        out.append("- N = %s: started %s, %s repetitions (baseline: %s), load average (1 min) %s–%s" % (
+            n, done.get("started", "?"), done.get("reps", "?"), done.get("baseline_reps", "?"),
+            *done.get("load1_range", ["?", "?"])))
+    out.append("")
     out += ["| seconds (median) | " + " | ".join("N = %s" % n for n in sizes) + " |",
             "|---|" + "---:|" * len(sizes)]
     rows = [("controller start-up (`--list-tasks`)", "startup"), ("`ansible all -m ping` (floor)", "ping"),
@@ -535,11 +543,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-instrumented", action="store_true", help="skip the strace/-vvv runs")
     parser.add_argument("--detail-n", type=int, nargs="+",
                         help="fleet sizes that also get the PACS-list and instrumented runs (default: the first --n)")
+    parser.add_argument("--baseline-reps", type=int,
+                        help="repetitions of the baseline (default --reps; one baseline run of 50 hosts takes long)")
+    parser.add_argument("--fresh", action="store_true",
+                        help="drop the other fleet sizes already in --out (by default they are kept, so that sizes "
+                             "can be measured one run at a time)")
     parser.add_argument("--keep", action="store_true", help="leave the lab hosts running at the end")
     args = parser.parse_args(argv)
     if args.reps < 1:
         parser.error("--reps must be at least 1")
+    args.baseline_reps = min(args.reps, args.baseline_reps or args.reps)
     WORK.mkdir(parents=True, exist_ok=True)
+    # A background job ignores SIGINT; make SIGTERM unwind (kill the running playbook, stop the lab) instead.
+    signal.signal(signal.SIGTERM, lambda _signum, _frame: sys.exit(143))
     bench = Bench(args)
     import ansible
 
@@ -549,12 +565,20 @@ def main(argv: list[str] | None = None) -> int:
         "ansible_config": bench.env["ANSIBLE_CONFIG"], "installer": bench.deb.name,
         "installer_size": bench.deb.stat().st_size, "python": platform.python_version(),
     }, "fleets": {}}
-    loads = []
+    if not args.fresh and args.out.exists():
+        kept = json.loads(args.out.read_text())
+        results["fleets"] = {n: fleet for n, fleet in kept.get("fleets", {}).items() if int(n) not in args.n}
+    loads = [x for fleet in results["fleets"].values() for series in fleet["series"].values() for x in series["load1"]]
     detail = set(args.detail_n or args.n[:1])
     try:
         for count in args.n:
+            started = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
             result = bench.measure(count, count in detail)
             result["targets"] = targets(result)
+            fleet_loads = [x for series in list(result["series"].values()) + list(result["pacs_rerun"].values())
+                           for x in series["load1"]]
+            result["measured"] = {"started": started, "reps": args.reps, "baseline_reps": args.baseline_reps,
+                                  "load1_range": [min(fleet_loads), max(fleet_loads)]}
             results["fleets"][str(count)] = result
             for series in list(result["series"].values()) + list(result["pacs_rerun"].values()):
                 loads += series["load1"]

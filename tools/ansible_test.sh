@@ -68,7 +68,8 @@ mv "$shim.new" "$shim"
 mkdir -p "$dest"
 find "$dest" -mindepth 1 -maxdepth 1 ! -name tests -exec rm -rf {} +
 [ ! -d "$dest/tests" ] || find "$dest/tests" -mindepth 1 -maxdepth 1 ! -name output -exec rm -rf {} +
-(cd "$src" && git ls-files -z --cached --others --exclude-standard \
+# bench/ is developer tooling outside the collection artefact (galaxy.yml build_ignore); ruff checks it instead.
+(cd "$src" && git ls-files -z --cached --others --exclude-standard -- . ':!bench' \
   | while IFS= read -r -d '' f; do [ -e "$f" ] && printf '%s\0' "$f"; done \
   | tar --null -T - -cf -) | tar -xf - -C "$dest"
 
