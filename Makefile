@@ -90,7 +90,7 @@ test: lint sanity units tooling wine molecule integration package
 # docs/performance.png. matplotlib lives in its own venv.
 N ?= 20 50
 BENCH_REPS ?= 3
-BENCH_BASELINE_REPS ?= $(BENCH_REPS)
+BENCH_BASELINE_RERUN_REPS ?= $(BENCH_REPS)
 BENCH_VENV := $(SVLAB)/venv-bench-$(shell sha256sum bench/requirements.txt | cut -c1-12)
 $(BENCH_VENV)/.done: bench/requirements.txt
 	python3 -m venv $(BENCH_VENV)
@@ -100,7 +100,7 @@ $(BENCH_VENV)/.done: bench/requirements.txt
 bench: deps standin $(BENCH_VENV)/.done
 	@command -v strace >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
 	  apt-get install -y -qq --no-install-recommends strace >/dev/null; }
-	python bench/run.py --n $(N) --reps $(BENCH_REPS) --baseline-reps $(BENCH_BASELINE_REPS) \
+	python bench/run.py --n $(N) --reps $(BENCH_REPS) --baseline-rerun-reps $(BENCH_BASELINE_RERUN_REPS) \
 	  --plot-python $(BENCH_VENV)/bin/python
 
 # Regenerate CHANGELOG.rst from changelogs/changelog.yaml.

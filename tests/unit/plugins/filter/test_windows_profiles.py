@@ -32,7 +32,7 @@ from ansible_collections.medimaging.starviewer.plugins.module_utils.windows_prof
     wipe_deletions,
 )
 
-ROOT = Path(__file__).resolve().parents[4]
+ROOT = Path(__file__).resolve().parents[4]  # tests/unit/plugins/filter/<file> -> repository root
 SID = "S-1-5-21-100-200-300-1001"
 
 # reg.exe query HKU on a Windows 11 workstation with one user logged on (SIDs invented).
