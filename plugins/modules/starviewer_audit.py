@@ -122,8 +122,9 @@ def _records(results: dict) -> list[dict]:
 
 def _append(path: str, data: bytes) -> None:
     directory = os.path.dirname(path)
-    if directory and not os.path.isdir(directory):
-        os.makedirs(directory, 0o700)
+    if directory:
+        # exist_ok: two runs finishing at once may both create the folder.
+        os.makedirs(directory, 0o700, exist_ok=True)
     fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o600)
     try:
         # The lock serialises appenders that also lock; O_APPEND plus one write covers the rest.
