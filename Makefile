@@ -91,6 +91,8 @@ test: lint sanity units tooling wine molecule integration package
 N ?= 20 50
 BENCH_REPS ?= 3
 BENCH_BASELINE_RERUN_REPS ?= $(BENCH_REPS)
+# Sizes that also get the PACS-list and instrumented runs (default: the first of N; 0: none).
+BENCH_DETAIL_N ?=
 BENCH_VENV := $(SVLAB)/venv-bench-$(shell sha256sum bench/requirements.txt | cut -c1-12)
 $(BENCH_VENV)/.done: bench/requirements.txt
 	python3 -m venv $(BENCH_VENV)
@@ -101,7 +103,7 @@ bench: deps standin $(BENCH_VENV)/.done
 	@command -v strace >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
 	  apt-get install -y -qq --no-install-recommends strace >/dev/null; }
 	python bench/run.py --n $(N) --reps $(BENCH_REPS) --baseline-rerun-reps $(BENCH_BASELINE_RERUN_REPS) \
-	  --plot-python $(BENCH_VENV)/bin/python
+	  $(if $(BENCH_DETAIL_N),--detail-n $(BENCH_DETAIL_N)) --plot-python $(BENCH_VENV)/bin/python
 
 # Regenerate CHANGELOG.rst from changelogs/changelog.yaml.
 changelog: deps
