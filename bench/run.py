@@ -312,6 +312,8 @@ class Bench:
             "installer_path": installer,
             "installer_size": size,
             "installer_opens_on_controller": opens,
+            # Each transfer opens the file once to send it; every other open is a read for hashing or checking.
+            "installer_reads_besides_sending": opens - len(installer_puts),
             "installer_puts": len(installer_puts),
             "installer_bytes_sent": len(installer_puts) * size,
             "file_puts_total": len(puts),
@@ -444,11 +446,11 @@ def targets(result: dict) -> list[dict]:
     if rerun:
         rows.append(("0 installer bytes sent on re-run", rerun["installer_bytes_sent"],
                      rerun["installer_bytes_sent"] == 0))
-        rows.append(("installer hashed once per run (re-run: opens on the controller)",
-                     rerun["installer_opens_on_controller"], rerun["installer_opens_on_controller"] == 1))
-    if first:
-        rows.append(("installer hashed once per run (first run: opens on the controller)",
-                     first["installer_opens_on_controller"], first["installer_opens_on_controller"] == 1))
+    for label, record in (("re-run", rerun), ("first run", first)):
+        if record:
+            reads = record["installer_opens_on_controller"] - record["installer_puts"]
+            rows.append(("installer hashed once per run (%s: reads on the controller besides sending)" % label,
+                         reads, reads == 1))
     return [{"target": t, "measured": m, "met": bool(ok)} for t, m, ok in rows]
 
 

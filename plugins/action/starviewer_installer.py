@@ -82,6 +82,12 @@ class ActionModule(ActionBase):
         if not os.path.isfile(path):
             return dict(result, failed=True, msg="installer %r not found on the controller" % (path,))
 
+        # Verified earlier in this run (site.yml's first play): the same bytes need not be read again.
+        verified = args.get("verified") or {}
+        if isinstance(verified, dict) and verified.get("sha256") == expected and verified.get("path") == path:
+            result.update(changed=False, installer=dict(verified), reused=True)
+            return result
+
         # One read for both hashes and, for a DEB, its control archive (which sits at the front of the file).
         digests = file_digests(path, head=_DEB_HEAD if path.endswith(".deb") else 0)
         head = digests.pop("head", b"")

@@ -37,6 +37,15 @@ options:
         empty or equal to it. Without C(msiinfo) the option is required for an MSI (numbers only, for example
         C(2.0.0)).
     type: str
+  verified:
+    description:
+      - The C(installer) this module returned earlier in the same run. When its SHA-256 is the expected one and its
+        path is O(path), it is returned as is and the file is not read again (site.yml verifies the installer in its
+        first play, the install role would otherwise read it a second time). The copy to a workstation still checks
+        the bytes it sends against the SHA-1 of that first read.
+    type: dict
+    default: {}
+    version_added: 0.3.0
 extends_documentation_fragment:
   - medimaging.starviewer.attributes
   - medimaging.starviewer.attributes.controller
@@ -54,6 +63,11 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+reused:
+  description: True when O(verified) was returned without reading the file again.
+  returned: when O(verified) matched
+  type: bool
+  version_added: 0.3.0
 installer:
   description: What the installer is.
   returned: success

@@ -7,14 +7,13 @@ and the registry effect are real, the PowerShell in between is not (it needs a W
 
 from __future__ import annotations
 
-from unittest import mock
-
 from ansible_collections.medimaging.starviewer.plugins.module_utils.qt_registry import (
     op_from_module,
     reg_state,
     render_reg,
     state_to_module,
 )
+from ansible_collections.medimaging.starviewer.tests.unit.plugins.action.action_helpers import new_action
 
 READ = "medimaging.starviewer.starviewer_registry_read"
 APPLY = "medimaging.starviewer.starviewer_registry_apply"
@@ -22,17 +21,7 @@ APPLY = "medimaging.starviewer.starviewer_registry_apply"
 
 def make_action(cls, args: dict, execute, check_mode: bool = False, diff: bool = True):
     """An action plugin instance whose remote calls go to ``execute(module_name, module_args)``."""
-    task = mock.MagicMock()
-    task.args = args
-    task.check_mode = check_mode
-    task.diff = diff
-    task.async_val = 0
-    connection = mock.MagicMock()
-    connection._shell.tmpdir = None
-    action = cls(task, connection, mock.MagicMock(), loader=None, templar=None, shared_loader_obj=None)
-    action._execute_module = lambda module_name=None, module_args=None, task_vars=None, **kw: execute(
-        module_name, module_args)
-    return action
+    return new_action(cls, args, check_mode, diff, execute=execute)
 
 
 class WineRegistry:

@@ -8,8 +8,6 @@ registry implementation (wine's).
 
 from __future__ import annotations
 
-from unittest import mock
-
 import pytest
 
 from ansible_collections.medimaging.starviewer.plugins.action import starviewer_installer
@@ -41,6 +39,7 @@ from ansible_collections.medimaging.starviewer.plugins.module_utils.qt_registry 
 )
 from ansible_collections.medimaging.starviewer.plugins.module_utils.settings_args import encode_values
 from ansible_collections.medimaging.starviewer.plugins.module_utils.starviewer import access_level_ini, build_settings
+from ansible_collections.medimaging.starviewer.tests.unit.plugins.action.action_helpers import new_action
 
 READ = "medimaging.starviewer.starviewer_registry_read"
 APPLY = "medimaging.starviewer.starviewer_registry_apply"
@@ -68,16 +67,7 @@ class MemoryRegistry:
 
 
 def action(cls, args: dict, registry, check_mode: bool = False, diff: bool = True):
-    task = mock.MagicMock()
-    task.args = args
-    task.check_mode = check_mode
-    task.diff = diff
-    task.async_val = 0
-    connection = mock.MagicMock()
-    connection._shell.tmpdir = None
-    plugin = cls(task, connection, mock.MagicMock(), loader=None, templar=None, shared_loader_obj=None)
-    plugin._execute_module = lambda module_name=None, module_args=None, task_vars=None, **kw: registry(
-        module_name, module_args)
+    plugin = new_action(cls, args, check_mode, diff, execute=registry)
     return plugin.run(task_vars={})
 
 
