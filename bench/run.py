@@ -470,8 +470,8 @@ def markdown(results: dict) -> str:
     meta = results["meta"]
     sizes = sorted(results["fleets"], key=int)
     out = [DOC_BEGIN, "",
-           "Measured on `%s` (%d CPUs, shared with other jobs), ansible-core %s, installer %s (%d bytes). Each figure "
-           "is a median; all figures of one fleet size come from one run:" % (
+           "Measured on `%s` (%d CPUs, which the controller shares with the lab hosts), ansible-core %s, installer "
+           "%s (%d bytes). Each figure is a median; all figures of one fleet size come from one run:" % (
                meta["machine"], meta["cpus"], meta["ansible_core"], meta["installer"], meta["installer_size"]), ""]
     for n in sizes:
         done = results["fleets"][n].get("measured", {})
@@ -496,16 +496,21 @@ def markdown(results: dict) -> str:
         "%.3f" % results["fleets"][n]["per_host_seconds"]["site_rerun_s"] for n in sizes) + " |")
     out.append("| site.yml first run per host | " + " | ".join(
         "%.3f" % results["fleets"][n]["per_host_seconds"]["site_first_s"] for n in sizes) + " |")
-    out += ["", "| per host, re-run | " + " | ".join("N = %s" % n for n in sizes) + " |",
+    out.append("| `ping` per host | " + " | ".join(
+        "%.3f" % results["fleets"][n]["per_host_seconds"]["ping_s"] for n in sizes) + " |")
+    out += ["", "| per host | " + " | ".join("N = %s" % n for n in sizes) + " |",
             "|---|" + "---:|" * len(sizes)]
-    calls = [("site.yml tasks evaluated", "site_rerun_calls", "tasks_evaluated_per_host"),
-             ("site.yml modules run on the host", "site_rerun_calls", "module_calls_per_host"),
-             ("baseline modules run on the host", "baseline_rerun_calls", "module_calls_per_host")]
+    calls = [("re-run: site.yml tasks evaluated", "site_rerun_calls", "tasks_evaluated_per_host"),
+             ("re-run: site.yml modules run on the host", "site_rerun_calls", "module_calls_per_host"),
+             ("re-run: baseline modules run on the host", "baseline_rerun_calls", "module_calls_per_host"),
+             ("first run: site.yml tasks evaluated", "site_first_calls", "tasks_evaluated_per_host"),
+             ("first run: site.yml modules run on the host", "site_first_calls", "module_calls_per_host")]
     for title, block, key in calls:
         out.append("| %s | " % title + " | ".join(str(results["fleets"][n]["details"][block][key]) for n in sizes)
                    + " |")
-    inst = [("site.yml SSH commands (`-vvv`)", "instrumented_rerun", "ssh_exec_per_host"),
-            ("baseline SSH commands (`-vvv`)", "instrumented_baseline_rerun", "ssh_exec_per_host")]
+    inst = [("re-run: site.yml SSH commands (`-vvv`)", "instrumented_rerun", "ssh_exec_per_host"),
+            ("re-run: baseline SSH commands (`-vvv`)", "instrumented_baseline_rerun", "ssh_exec_per_host"),
+            ("first run: installer bytes sent", "instrumented_first", "installer_bytes_sent")]
     for title, block, key in inst:
         if any(block in results["fleets"][n]["details"] for n in sizes):
             out.append("| %s | " % title + " | ".join(str(results["fleets"][n]["details"].get(block, {}).get(key, "–"))

@@ -45,7 +45,7 @@ options:
         the bytes it sends against the SHA-1 of that first read.
     type: dict
     default: {}
-    version_added: 0.3.0
+    version_added: 0.2.0
 extends_documentation_fragment:
   - medimaging.starviewer.attributes
   - medimaging.starviewer.attributes.controller
@@ -67,7 +67,7 @@ reused:
   description: True when O(verified) was returned without reading the file again.
   returned: when O(verified) matched
   type: bool
-  version_added: 0.3.0
+  version_added: 0.2.0
 installer:
   description: What the installer is.
   returned: success

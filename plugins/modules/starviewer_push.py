@@ -5,7 +5,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 module: starviewer_push
 short_description: Send an installer already verified on the controller to a Linux workstation
-version_added: 0.3.0
+version_added: 0.2.0
 description:
   - Sends a file to the workstation the way M(ansible.builtin.copy) does (a remote stat, a transfer into the remote
     temporary folder, the copy module to put it in place with owner, group and mode), but without hashing the file
