@@ -166,8 +166,9 @@ def test_upgrade_then_no_downgrade(converged):
     newer = lab.playbook(lab.installer_vars("2.0.1-CE"), limit=HOST)
     assert newer.rc == 0, newer.text[-2000:]
     assert lab.qt_read(HOST)["version"].startswith("2.0.1")
-    older = lab.playbook(lab.installer_vars("2.0.0-CE"), limit=HOST)
-    assert older.rc == 0
+    # "false" as a string, as -e starviewer_allow_downgrade=false gives it: still no downgrade.
+    older = lab.playbook(lab.installer_vars("2.0.0-CE"), {"starviewer_allow_downgrade": "false"}, limit=HOST)
+    assert older.rc == 0, older.text[-2000:]
     assert older.changed_tasks(HOST) == []
     assert "left as is" in older.text
     assert lab.qt_read(HOST)["version"].startswith("2.0.1")
