@@ -84,7 +84,7 @@ package: deps standin
 
 test: lint sanity units tooling wine molecule integration package
 
-# Fleet benchmark (not part of `make test`; hours on 2 cores, the stock-module baseline is the slow part): lab hosts
+# Fleet benchmark (not part of `make test`; about 1.5 h on 2 cores, the stock-module baseline is the slow part): lab hosts
 # bench-ws-NN on 127.0.70.N, the example hospital inventory, medians of BENCH_REPS runs for each fleet size in N.
 # Writes bench/results.json (other sizes already there are kept), docs/performance.md (measured block) and
 # docs/performance.png. matplotlib lives in its own venv.

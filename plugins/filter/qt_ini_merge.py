@@ -7,9 +7,15 @@ from ansible.errors import AnsibleFilterError
 from ansible_collections.medimaging.starviewer.plugins.module_utils.qt_ini import merge
 from ansible_collections.medimaging.starviewer.plugins.module_utils.settings_args import decode_array, decode_values
 
+_RAISE = object()
 
-def qt_ini_merge(content, set_values=None, remove=None, arrays=None):
-    """Text of a Qt INI file after the qt_settings module's merge (Latin-1 text in and out, as the probe returns it)."""
+
+def qt_ini_merge(content, set_values=None, remove=None, arrays=None, on_error=_RAISE):
+    """Text of a Qt INI file after the qt_settings module's merge (Latin-1 text in and out, as the probe returns it).
+
+    With ``on_error``, a file the merge cannot edit safely gives that value instead of an error (site.yml's first play
+    then sends the host to the module, which fails on that host alone with the same message).
+    """
     if content is not None and not isinstance(content, str):
         raise AnsibleFilterError("qt_ini_merge: input must be the file text or null, got %s" % type(content).__name__)
     if isinstance(remove, str):
@@ -23,6 +29,8 @@ def qt_ini_merge(content, set_values=None, remove=None, arrays=None):
     try:
         return merge(before, values, list(remove or []), whole).decode("latin-1")
     except (ValueError, TypeError) as exc:
+        if on_error is not _RAISE:
+            return on_error
         raise AnsibleFilterError("qt_ini_merge: %s" % exc) from exc
 
 
