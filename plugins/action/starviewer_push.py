@@ -44,7 +44,7 @@ class ActionModule(ActionBase):
                 module_args = dict(attributes, path=dest, state="file")
                 result.update(self._execute_module("ansible.legacy.file", module_args=module_args,
                                                    task_vars=task_vars))
-                result.update(dest=dest, checksum=sha1, sent=0)
+                result.update(dest=dest, checksum=sha1)
                 return result
             if self._task.check_mode:
                 return dict(result, changed=True)

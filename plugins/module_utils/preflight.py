@@ -116,23 +116,10 @@ def _title_key(title: str) -> str:
     return title.strip(" ").upper()
 
 
-def _pacs_titles(pacs: object, seen: dict | None = None) -> tuple[list[tuple[str, str]], str | None]:
-    """(where, AE title) of the DIMSE and hybrid PACS of one host, or an error when the list is invalid.
-
-    ``seen`` caches the answer by the list's JSON text: the hosts of one group share their list, and normalising a
-    long one for every host is most of the comparison's time.
-    """
+def _pacs_titles(pacs: object) -> tuple[list[tuple[str, str]], str | None]:
+    """(where, AE title) of the DIMSE and hybrid PACS of one host, or an error when the list is invalid."""
     if pacs is None:
         return [], None
-    if seen is not None:
-        try:
-            key = json.dumps(pacs, sort_keys=True, default=str)
-        except (TypeError, ValueError):
-            key = None
-        if key is not None:
-            if key not in seen:
-                seen[key] = _pacs_titles(pacs)
-            return seen[key]
     try:
         normalized = normalize_pacs(pacs, "starviewer_pacs")
     except StarviewerInputError as exc:
@@ -176,9 +163,14 @@ def fleet_report(hosts: dict) -> dict:
 
     # A PACS titled like a workstation: the workstation's title is reported, naming the PACS entries it matches.
     pacs_keys: dict[str, dict[str, list[str]]] = {}
-    seen: dict = {}
+    # Once per distinct list: the hosts of a ward share theirs, and normalising a long one is most of the time here.
+    by_list: dict[str, tuple] = {}
     for name in result:
-        titles, error = _pacs_titles(hosts[name].get("pacs"), seen)
+        pacs = hosts[name].get("pacs")
+        key = json.dumps(pacs, sort_keys=True, default=str)
+        if key not in by_list:
+            by_list[key] = _pacs_titles(pacs)
+        titles, error = by_list[key]
         if error:
             result[name]["problems"].append("cannot read the PACS list: " + error)
         for where, title in titles:
